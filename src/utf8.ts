@@ -1,0 +1,226 @@
+// UTF-8 without host globals (XS on a device may lack TextEncoder/TextDecoder).
+// Validation is a byte-at-a-time DFA after Bjoern Hoehrmann's design: it rejects
+// at the first byte that cannot start or continue a valid sequence (overlongs,
+// surrogates, code points above U+10FFFF), so a bad message fails fast.
+
+const ACCEPT = 0;
+const REJECT = 12;
+
+// Byte -> character class.
+const CLASS = new Uint8Array(256);
+// (state + class) -> next state; states are multiples of 12.
+const TRANSITION = new Uint8Array([
+  0, 12, 24, 36, 60, 96, 84, 12, 12, 12, 48, 72, // 0: accept
+  12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, // 12: reject
+  12, 0, 12, 12, 12, 12, 12, 0, 12, 0, 12, 12, // 24: one continuation byte left
+  12, 24, 12, 12, 12, 12, 12, 24, 12, 24, 12, 12, // 36: two left
+  12, 12, 12, 12, 12, 12, 12, 24, 12, 12, 12, 12, // 48: after E0, needs A0..BF
+  12, 24, 12, 12, 12, 12, 12, 12, 12, 24, 12, 12, // 60: after ED, needs 80..9F
+  12, 12, 12, 12, 12, 12, 12, 36, 12, 36, 12, 12, // 72: after F0, needs 90..BF
+  12, 36, 12, 12, 12, 12, 12, 36, 12, 36, 12, 12, // 84: after F1..F3, three left
+  12, 36, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, // 96: after F4, needs 80..8F
+]);
+(function fillClasses() {
+  const ranges: ReadonlyArray<readonly [number, number, number]> = [
+    [0x80, 0x8f, 1], [0x90, 0x9f, 9], [0xa0, 0xbf, 7], [0xc0, 0xc1, 8], [0xc2, 0xdf, 2],
+    [0xe0, 0xe0, 10], [0xe1, 0xec, 3], [0xed, 0xed, 4], [0xee, 0xef, 3], [0xf0, 0xf0, 11],
+    [0xf1, 0xf3, 6], [0xf4, 0xf4, 5], [0xf5, 0xff, 8],
+  ];
+  for (const [from, to, cls] of ranges) for (let b = from; b <= to; b++) CLASS[b] = cls;
+})();
+
+/** Incremental validator: feed bytes across any number of calls (frames, reads). */
+export class Utf8Validator {
+  private state = ACCEPT;
+
+  reset(): void {
+    this.state = ACCEPT;
+  }
+
+  /**
+   * Validate data[start, end). Returns the index of the first invalid byte, or -1
+   * when every byte so far can still be part of valid UTF-8. Once invalid, stays invalid.
+   */
+  update(data: Uint8Array, start: number, end: number): number {
+    let state = this.state;
+    if (state === REJECT) return start;
+    for (let i = start; i < end; i++) {
+      const byte = data[i];
+      if (state === ACCEPT && byte < 0x80) continue;
+      state = TRANSITION[state + CLASS[byte]];
+      if (state === REJECT) {
+        this.state = REJECT;
+        return i;
+      }
+    }
+    this.state = state;
+    return -1;
+  }
+
+  /** True when no sequence is left open (a message may end here). */
+  get complete(): boolean {
+    return this.state === ACCEPT;
+  }
+}
+
+/** True when data[start, end) is complete, valid UTF-8. */
+export function isValidUtf8(data: Uint8Array, start = 0, end = data.length): boolean {
+  let state = ACCEPT;
+  for (let i = start; i < end; i++) {
+    const byte = data[i];
+    if (state === ACCEPT && byte < 0x80) continue;
+    state = TRANSITION[state + CLASS[byte]];
+    if (state === REJECT) return false;
+  }
+  return state === ACCEPT;
+}
+
+/** Number of UTF-8 bytes for a string; lone surrogates count as U+FFFD (3 bytes). */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/**
+ * Streams a string out as UTF-8 into caller-provided buffers of any size: a code
+ * point may be split across two fill() calls (frames may split sequences).
+ */
+export class Utf8Writer {
+  private text = '';
+  private index = 0;
+  private pending = 0; // bytes of the current code point not yet written
+  private readonly carry = new Uint8Array(4);
+  private carryAt = 0;
+
+  reset(text: string): void {
+    this.text = text;
+    this.index = 0;
+    this.pending = 0;
+    this.carryAt = 0;
+  }
+
+  get done(): boolean {
+    return this.pending === 0 && this.index >= this.text.length;
+  }
+
+  /** Write up to end - start bytes into out; returns the new end offset. */
+  fill(out: Uint8Array, start: number, end: number): number {
+    let o = start;
+    const carry = this.carry;
+    while (this.pending > 0 && o < end) {
+      out[o++] = carry[this.carryAt++];
+      this.pending--;
+    }
+    const text = this.text;
+    let i = this.index;
+    while (o < end && i < text.length) {
+      let c = text.charCodeAt(i++);
+      if (c < 0x80) {
+        out[o++] = c;
+        continue;
+      }
+      let n: number;
+      if (c < 0x800) {
+        carry[0] = 0xc0 | (c >> 6);
+        carry[1] = 0x80 | (c & 0x3f);
+        n = 2;
+      } else {
+        if (c >= 0xd800 && c <= 0xdfff) {
+          const next = i < text.length ? text.charCodeAt(i) : 0;
+          if (c <= 0xdbff && isLowSurrogate(next)) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+            i++;
+          } else c = 0xfffd;
+        }
+        if (c < 0x10000) {
+          carry[0] = 0xe0 | (c >> 12);
+          carry[1] = 0x80 | ((c >> 6) & 0x3f);
+          carry[2] = 0x80 | (c & 0x3f);
+          n = 3;
+        } else {
+          carry[0] = 0xf0 | (c >> 18);
+          carry[1] = 0x80 | ((c >> 12) & 0x3f);
+          carry[2] = 0x80 | ((c >> 6) & 0x3f);
+          carry[3] = 0x80 | (c & 0x3f);
+          n = 4;
+        }
+      }
+      let k = 0;
+      while (k < n && o < end) out[o++] = carry[k++];
+      this.carryAt = k;
+      this.pending = n - k;
+    }
+    this.index = i;
+    return o;
+  }
+}
+
+/** UTF-8 bytes of a string in a new array (for setup paths, not per-frame work). */
+export function encodeUtf8(text: string): Uint8Array {
+  const out = new Uint8Array(utf8Length(text));
+  const writer = new Utf8Writer();
+  writer.reset(text);
+  writer.fill(out, 0, out.length);
+  return out;
+}
+
+const DECODE_CHUNK = 1024;
+
+/**
+ * Decode UTF-8 to a string. Invalid sequences become U+FFFD (callers validate first
+ * where the protocol requires it).
+ */
+export function decodeUtf8(data: Uint8Array, start = 0, end = data.length): string {
+  let result = '';
+  const units: number[] = [];
+  let i = start;
+  while (i < end) {
+    const b0 = data[i];
+    let cp = 0xfffd;
+    let size = 1;
+    if (b0 < 0x80) cp = b0;
+    else if (b0 >= 0xc2 && b0 <= 0xdf && i + 1 < end && (data[i + 1] & 0xc0) === 0x80) {
+      cp = ((b0 & 0x1f) << 6) | (data[i + 1] & 0x3f);
+      size = 2;
+    } else if (b0 >= 0xe0 && b0 <= 0xef && i + 2 < end && (data[i + 1] & 0xc0) === 0x80 && (data[i + 2] & 0xc0) === 0x80) {
+      const c = ((b0 & 0x0f) << 12) | ((data[i + 1] & 0x3f) << 6) | (data[i + 2] & 0x3f);
+      if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) {
+        cp = c;
+        size = 3;
+      }
+    } else if (
+      b0 >= 0xf0 && b0 <= 0xf4 && i + 3 < end &&
+      (data[i + 1] & 0xc0) === 0x80 && (data[i + 2] & 0xc0) === 0x80 && (data[i + 3] & 0xc0) === 0x80
+    ) {
+      const c = ((b0 & 0x07) << 18) | ((data[i + 1] & 0x3f) << 12) | ((data[i + 2] & 0x3f) << 6) | (data[i + 3] & 0x3f);
+      if (c >= 0x10000 && c <= 0x10ffff) {
+        cp = c;
+        size = 4;
+      }
+    }
+    i += size;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+    } else units.push(cp);
+    if (units.length >= DECODE_CHUNK) {
+      result += String.fromCharCode.apply(null, units);
+      units.length = 0;
+    }
+  }
+  if (units.length) result += String.fromCharCode.apply(null, units);
+  return result;
+}
