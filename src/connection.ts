@@ -46,6 +46,12 @@ export interface ConnectionHandler {
    * handshake failure also reports 1006 with the reason.
    */
   close?(code: number, reason: string, wasClean: boolean): void;
+  /**
+   * An application callback above threw. The exception is caught so that it cannot
+   * unwind the parser halfway through a read (losing or desynchronising frames) or
+   * reach the host's event loop (on a device: a reboot); the connection carries on.
+   */
+  error?(error: unknown): void;
 }
 
 export interface ConnectionOptions {
@@ -350,7 +356,19 @@ export class WebSocketConnection {
     this.stopKeepAlive();
     if (this.closeReported) return;
     this.closeReported = true;
-    this.handler.close?.(code, reason, wasClean);
+    try {
+      this.handler.close?.(code, reason, wasClean);
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  private reportError(error: unknown): void {
+    try {
+      this.handler.error?.(error);
+    } catch {
+      // An error handler that throws has nowhere left to report to.
+    }
   }
 
   /** Fail without a close frame (handshake failures, timeouts, abort) and end the transport. */
@@ -406,18 +424,44 @@ export class WebSocketConnection {
     this.negotiated = protocol;
     this.readyState = ReadyState.Open;
     if (this.keepAliveInterval > 0) this.pingDue = this.now() + this.keepAliveInterval;
-    this.handler.open?.(protocol);
+    try {
+      this.handler.open?.(protocol);
+    } catch (error) {
+      this.reportError(error);
+    }
   }
 
   private frameHandler(): FrameHandler {
     return {
-      onMessage: (type, data, start, end) => this.handler.message?.(type, data, start, end),
-      onChunk: (type, data, start, end, first, last) => this.handler.chunk?.(type, data, start, end, first, last),
+      onMessage: (type, data, start, end) => {
+        try {
+          this.handler.message?.(type, data, start, end);
+        } catch (error) {
+          this.reportError(error);
+        }
+      },
+      onChunk: (type, data, start, end, first, last) => {
+        try {
+          this.handler.chunk?.(type, data, start, end, first, last);
+        } catch (error) {
+          this.reportError(error);
+        }
+      },
       onPing: (data, start, end) => {
         if (this.readyState === ReadyState.Open) this.encoder.pong(data, start, end);
-        this.handler.ping?.(data, start, end);
+        try {
+          this.handler.ping?.(data, start, end);
+        } catch (error) {
+          this.reportError(error);
+        }
       },
-      onPong: (data, start, end) => this.handler.pong?.(data, start, end),
+      onPong: (data, start, end) => {
+        try {
+          this.handler.pong?.(data, start, end);
+        } catch (error) {
+          this.reportError(error);
+        }
+      },
       onClose: (code, data, start, end) => this.peerClosed(code, data, start, end),
       onError: (code, reason) => this.protocolError(code, reason),
     };

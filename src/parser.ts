@@ -6,7 +6,7 @@
 import { CloseCode, MAX_CONTROL_PAYLOAD, Opcode, isValidWireCloseCode } from './protocol';
 import type { MessageType } from './protocol';
 import { Utf8Validator, isValidUtf8 } from './utf8';
-import { maskInPlace } from './mask';
+import { copyMasked, maskInPlace } from './mask';
 
 export type Role = 'client' | 'server';
 
@@ -57,7 +57,6 @@ const enum State {
   Done,
 }
 
-const BULK_COPY_THRESHOLD = 128;
 const TWO_POW_32 = 0x100000000;
 /** 2^53 / 2^32: a 64-bit length whose high word reaches this is not a safe integer. */
 const MAX_HIGH_WORD = 0x200000;
@@ -79,6 +78,10 @@ export class FrameParser {
   private readonly rotated = new Uint8Array(4);
   private readonly rotatedWord = new Uint32Array(this.rotated.buffer);
   private readonly utf8 = new Utf8Validator();
+  // DataView over the caller's input buffer, rebuilt only when the caller passes a different
+  // ArrayBuffer (a host that reads into one fixed buffer never causes an allocation).
+  private inputBuffer: ArrayBufferLike | null = null;
+  private inputView: DataView | null = null;
 
   private state = State.Header;
   private headerLength = 0; // bytes gathered
@@ -285,14 +288,12 @@ export class FrameParser {
       }
       const take = end - at < room ? end - at : room;
       const from = this.fill;
-      // Long pieces go through a native copy (one temporary view per piece, never per
-      // byte); short ones through a loop, so small frames allocate nothing at all.
-      if (take > BULK_COPY_THRESHOLD) data.set(input.subarray(at, at + take), from);
-      else for (let k = 0; k < take; k++) data[from + k] = input[at + k];
+      copyMasked(input, this.viewOf(input), at, data, this.dataWords, from, take, this.masked ? this.maskKey : null, this.frameOffset, this.rotated, this.rotatedWord);
       at += take;
-      this.afterCopy(data, this.dataWords, from, from + take);
+      this.frameOffset += take;
+      this.frameRemaining -= take;
       this.fill = from + take;
-      if (this.messageType === 'text' && this.utf8.update(data, from, from + take) >= 0) {
+      if (this.messageType === 'text' && this.utf8.update(data, from, from + take, this.dataWords) >= 0) {
         this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
         return end;
       }
@@ -318,6 +319,14 @@ export class FrameParser {
       this.fill = 0;
       this.handler.onMessage(this.messageType, this.data, 0, length);
     }
+  }
+
+  private viewOf(input: Uint8Array): DataView {
+    if (input.buffer !== this.inputBuffer || !this.inputView) {
+      this.inputBuffer = input.buffer;
+      this.inputView = new DataView(input.buffer);
+    }
+    return this.inputView;
   }
 
   /** Stream mode: hand over the chunk buffer. Returns false if the handler stopped the parser. */

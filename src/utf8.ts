@@ -29,6 +29,48 @@ const TRANSITION = new Uint8Array([
   for (const [from, to, cls] of ranges) for (let b = from; b <= to; b++) CLASS[b] = cls;
 })();
 
+/**
+ * A host may install a native whole-buffer check (Node: buffer.isUtf8). It is only
+ * asked about runs that start and end on sequence boundaries; the DFA still finds
+ * the exact failing byte, so results are identical with or without it.
+ */
+let accelerator: ((data: Uint8Array, start: number, end: number) => boolean) | null = null;
+const ACCELERATE_MIN = 64;
+
+export function setUtf8Accelerator(check: ((data: Uint8Array, start: number, end: number) => boolean) | null): void {
+  accelerator = check;
+}
+
+let failedAt = -1;
+
+/** Run the DFA from `state` over data[i, end); on rejection sets failedAt. */
+function scan(data: Uint8Array, i: number, end: number, state: number, words: Uint32Array | undefined): number {
+  while (i < end) {
+    if (state === ACCEPT) {
+      if (words && (i & 3) === 0) {
+        // Skip ASCII a word (and four words) at a time.
+        let w = i >> 2;
+        const last = end >> 2; // words lying wholly before end
+        while (w + 4 <= last && ((words[w] | words[w + 1] | words[w + 2] | words[w + 3]) & 0x80808080) === 0) w += 4;
+        while (w < last && (words[w] & 0x80808080) === 0) w++;
+        i = w << 2;
+        if (i >= end) break;
+      }
+      if (data[i] < 0x80) {
+        i++;
+        continue;
+      }
+    }
+    state = TRANSITION[state + CLASS[data[i]]];
+    if (state === REJECT) {
+      failedAt = i;
+      return REJECT;
+    }
+    i++;
+  }
+  return state;
+}
+
 /** Incremental validator: feed bytes across any number of calls (frames, reads). */
 export class Utf8Validator {
   private state = ACCEPT;
@@ -40,21 +82,22 @@ export class Utf8Validator {
   /**
    * Validate data[start, end). Returns the index of the first invalid byte, or -1
    * when every byte so far can still be part of valid UTF-8. Once invalid, stays invalid.
+   * `words`, if given, views data's buffer from byte 0 as 32-bit words (data.byteOffset
+   * must be 0): runs of ASCII are then skipped 16 bytes at a time.
    */
-  update(data: Uint8Array, start: number, end: number): number {
+  update(data: Uint8Array, start: number, end: number, words?: Uint32Array): number {
     let state = this.state;
     if (state === REJECT) return start;
-    for (let i = start; i < end; i++) {
-      const byte = data[i];
-      if (state === ACCEPT && byte < 0x80) continue;
-      state = TRANSITION[state + CLASS[byte]];
-      if (state === REJECT) {
-        this.state = REJECT;
-        return i;
-      }
+    if (accelerator && state === ACCEPT && end - start >= ACCELERATE_MIN) {
+      // Hand the native check everything up to the start of the last sequence.
+      let cut = end - 1;
+      while (cut > end - 4 && cut > start && (data[cut] & 0xc0) === 0x80) cut--;
+      if (data[cut] < 0xc0) cut = end;
+      if (accelerator(data, start, cut)) start = cut;
     }
+    state = scan(data, start, end, state, words);
     this.state = state;
-    return -1;
+    return state === REJECT ? failedAt : -1;
   }
 
   /** True when no sequence is left open (a message may end here). */
@@ -65,14 +108,7 @@ export class Utf8Validator {
 
 /** True when data[start, end) is complete, valid UTF-8. */
 export function isValidUtf8(data: Uint8Array, start = 0, end = data.length): boolean {
-  let state = ACCEPT;
-  for (let i = start; i < end; i++) {
-    const byte = data[i];
-    if (state === ACCEPT && byte < 0x80) continue;
-    state = TRANSITION[state + CLASS[byte]];
-    if (state === REJECT) return false;
-  }
-  return state === ACCEPT;
+  return scan(data, start, end, ACCEPT, undefined) === ACCEPT;
 }
 
 /** Number of UTF-8 bytes for a string; lone surrogates count as U+FFFD (3 bytes). */

@@ -1,0 +1,38 @@
+// Our parser driven over a bench input; portable (runs under V8 and XS).
+import { FrameParser } from '../src/parser';
+import type { FrameHandler } from '../src/parser';
+import type { BenchInput } from './inputs';
+
+export interface ParseCount {
+  messages: number;
+  bytes: number;
+  errors: number;
+}
+
+export function makeOurParser(input: BenchInput, count: ParseCount): FrameParser {
+  const handler: FrameHandler = {
+    onMessage(_type, _data, start, end) {
+      count.messages++;
+      count.bytes += end - start;
+    },
+    onChunk() {},
+    onPing() {},
+    onPong() {},
+    onClose() {},
+    onError() {
+      count.errors++;
+    },
+  };
+  return new FrameParser({ role: input.role, maxMessageSize: input.maxMessage }, handler);
+}
+
+/** Parse the whole input `rounds` times with one parser (as one long connection). */
+export function parseWithOurs(input: BenchInput, rounds: number): ParseCount {
+  const count: ParseCount = { messages: 0, bytes: 0, errors: 0 };
+  const parser = makeOurParser(input, count);
+  const reads = input.reads;
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < reads.length; i++) parser.push(reads[i], 0, reads[i].length);
+  }
+  return count;
+}
