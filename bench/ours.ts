@@ -26,13 +26,23 @@ export function makeOurParser(input: BenchInput, count: ParseCount): FrameParser
   return new FrameParser({ role: input.role, maxMessageSize: input.maxMessage }, handler);
 }
 
-/** Parse the whole input `rounds` times with one parser (as one long connection). */
-export function parseWithOurs(input: BenchInput, rounds: number): ParseCount {
+/**
+ * Parse the whole input `rounds` times with one parser (as one long connection).
+ * With `receiveBuffer`, each read is first placed in that one fixed buffer, as a device
+ * host reads its socket (socket.read(buffer)); otherwise each read is its own array,
+ * as Node hands out socket data.
+ */
+export function parseWithOurs(input: BenchInput, rounds: number, receiveBuffer?: Uint8Array): ParseCount {
   const count: ParseCount = { messages: 0, bytes: 0, errors: 0 };
   const parser = makeOurParser(input, count);
   const reads = input.reads;
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < reads.length; i++) parser.push(reads[i], 0, reads[i].length);
+    for (let i = 0; i < reads.length; i++) {
+      if (receiveBuffer) {
+        receiveBuffer.set(reads[i]);
+        parser.push(receiveBuffer, 0, reads[i].length);
+      } else parser.push(reads[i], 0, reads[i].length);
+    }
   }
   return count;
 }
