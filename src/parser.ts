@@ -58,8 +58,6 @@ const enum State {
 }
 
 const TWO_POW_32 = 0x100000000;
-/** 2^53 / 2^32: a 64-bit length whose high word reaches this is not a safe integer. */
-const MAX_HIGH_WORD = 0x200000;
 
 export class FrameParser {
   private readonly handler: FrameHandler;
@@ -107,7 +105,8 @@ export class FrameParser {
     const maxMessage = options.maxMessageSize ?? (this.streaming ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_MESSAGE_SIZE);
     if (!(maxMessage >= 0) || maxMessage > Number.MAX_SAFE_INTEGER) throw new RangeError('maxMessageSize out of range');
     this.maxMessageSize = maxMessage;
-    this.maxFrameSize = options.maxFrameSize ?? maxMessage;
+    // Lengths stay exact integers only up to 2^53: no limit may go beyond.
+    this.maxFrameSize = Math.min(options.maxFrameSize ?? maxMessage, Number.MAX_SAFE_INTEGER);
     if (!(this.maxFrameSize >= 0)) throw new RangeError('maxFrameSize out of range');
     const size = this.streaming ? options.chunkSize ?? DEFAULT_CHUNK_SIZE : maxMessage;
     if (!(size >= (this.streaming ? 1 : 0)) || size > 0x7ffffff8) throw new RangeError('buffer size out of range');
@@ -183,7 +182,7 @@ export class FrameParser {
     } else if (length === 127) {
       const high = ((h[2] << 24) | (h[3] << 16) | (h[4] << 8) | h[5]) >>> 0;
       if (high >= 0x80000000) return this.fail(CloseCode.ProtocolError, '64-bit length with the top bit set');
-      if (high >= MAX_HIGH_WORD) return this.fail(CloseCode.MessageTooBig, 'frame too big');
+      // Above 2^53 this loses precision but stays above every limit, which is all that matters.
       length = high * TWO_POW_32 + (((h[6] << 24) | (h[7] << 16) | (h[8] << 8) | h[9]) >>> 0);
       at = 10;
     }
