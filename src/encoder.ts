@@ -4,7 +4,7 @@
 
 import { MAX_CONTROL_PAYLOAD, MAX_HEADER_SIZE, Opcode, isValidWireCloseCode } from './protocol';
 import type { Role } from './parser';
-import { Utf8Writer, encodeUtf8, utf8Length } from './utf8';
+import { Utf8Writer, encodeUtf8, textCodec, utf8Length } from './utf8';
 import { maskInPlace } from './mask';
 import { mathRandom } from './random';
 import type { RandomSource } from './random';
@@ -69,8 +69,18 @@ export class FrameEncoder {
     this.message(Opcode.Text, data, start, end);
   }
 
-  /** A text message from a string, encoded to UTF-8 piecewise (no whole-message copy). */
+  /**
+   * A text message from a string. With a native codec (see utf8.ts) the string is encoded
+   * in one native call (one allocation of its UTF-8 size); without one it is encoded
+   * piecewise into the scratch buffer, with no whole-message copy.
+   */
   text(value: string): void {
+    const codec = textCodec();
+    if (codec) {
+      const bytes = codec.encode(value);
+      this.message(Opcode.Text, bytes, 0, bytes.length);
+      return;
+    }
     const total = utf8Length(value);
     const writer = this.textWriter;
     writer.reset(value);

@@ -111,101 +111,156 @@ export function isValidUtf8(data: Uint8Array, start = 0, end = data.length): boo
   return scan(data, start, end, ACCEPT, undefined) === ACCEPT;
 }
 
-/** Number of UTF-8 bytes for a string; lone surrogates count as U+FFFD (3 bytes). */
+/**
+ * Number of UTF-8 bytes for a string; lone surrogates count as U+FFFD (3 bytes).
+ * Iterates by code point: XS stores strings as UTF-8, where charCodeAt(i) walks from
+ * the start and a charCodeAt loop is quadratic.
+ */
 export function utf8Length(text: string): number {
   let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
-      n += 4;
-      i++;
-    } else n += 3;
+  for (const ch of text) {
+    const c = ch.codePointAt(0) as number;
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
   }
   return n;
 }
 
-function isLowSurrogate(c: number): boolean {
-  return c >= 0xdc00 && c <= 0xdfff;
-}
-
 /**
  * Streams a string out as UTF-8 into caller-provided buffers of any size: a code
- * point may be split across two fill() calls (frames may split sequences).
+ * point may be split across two fill() calls (frames may split sequences). Walks the
+ * string with its iterator, linear on every engine.
  */
 export class Utf8Writer {
-  private text = '';
-  private index = 0;
-  private pending = 0; // bytes of the current code point not yet written
+  private iterator: Iterator<string> | null = null;
   private readonly carry = new Uint8Array(4);
   private carryAt = 0;
+  private carryEnd = 0;
 
   reset(text: string): void {
-    this.text = text;
-    this.index = 0;
-    this.pending = 0;
+    this.iterator = text[Symbol.iterator]();
     this.carryAt = 0;
+    this.carryEnd = 0;
+    this.load();
   }
 
   get done(): boolean {
-    return this.pending === 0 && this.index >= this.text.length;
+    return this.carryAt === this.carryEnd;
   }
 
   /** Write up to end - start bytes into out; returns the new end offset. */
   fill(out: Uint8Array, start: number, end: number): number {
     let o = start;
     const carry = this.carry;
-    while (this.pending > 0 && o < end) {
+    while (o < end && this.carryAt < this.carryEnd) {
       out[o++] = carry[this.carryAt++];
-      this.pending--;
+      if (this.carryAt === this.carryEnd) this.load();
     }
-    const text = this.text;
-    let i = this.index;
-    while (o < end && i < text.length) {
-      let c = text.charCodeAt(i++);
-      if (c < 0x80) {
-        out[o++] = c;
-        continue;
-      }
-      let n: number;
-      if (c < 0x800) {
-        carry[0] = 0xc0 | (c >> 6);
-        carry[1] = 0x80 | (c & 0x3f);
-        n = 2;
-      } else {
-        if (c >= 0xd800 && c <= 0xdfff) {
-          const next = i < text.length ? text.charCodeAt(i) : 0;
-          if (c <= 0xdbff && isLowSurrogate(next)) {
-            c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-            i++;
-          } else c = 0xfffd;
-        }
-        if (c < 0x10000) {
-          carry[0] = 0xe0 | (c >> 12);
-          carry[1] = 0x80 | ((c >> 6) & 0x3f);
-          carry[2] = 0x80 | (c & 0x3f);
-          n = 3;
-        } else {
-          carry[0] = 0xf0 | (c >> 18);
-          carry[1] = 0x80 | ((c >> 12) & 0x3f);
-          carry[2] = 0x80 | ((c >> 6) & 0x3f);
-          carry[3] = 0x80 | (c & 0x3f);
-          n = 4;
-        }
-      }
-      let k = 0;
-      while (k < n && o < end) out[o++] = carry[k++];
-      this.carryAt = k;
-      this.pending = n - k;
-    }
-    this.index = i;
     return o;
+  }
+
+  /** Encode the next code point into carry (empty when the string is exhausted). */
+  private load(): void {
+    this.carryAt = 0;
+    this.carryEnd = 0;
+    const next = this.iterator ? this.iterator.next() : null;
+    if (!next || next.done) {
+      this.iterator = null;
+      return;
+    }
+    let c = next.value.codePointAt(0) as number;
+    const carry = this.carry;
+    if (c < 0x80) {
+      carry[0] = c;
+      this.carryEnd = 1;
+    } else if (c < 0x800) {
+      carry[0] = 0xc0 | (c >> 6);
+      carry[1] = 0x80 | (c & 0x3f);
+      this.carryEnd = 2;
+    } else if (c < 0x10000) {
+      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // lone surrogate
+      carry[0] = 0xe0 | (c >> 12);
+      carry[1] = 0x80 | ((c >> 6) & 0x3f);
+      carry[2] = 0x80 | (c & 0x3f);
+      this.carryEnd = 3;
+    } else {
+      carry[0] = 0xf0 | (c >> 18);
+      carry[1] = 0x80 | ((c >> 12) & 0x3f);
+      carry[2] = 0x80 | ((c >> 6) & 0x3f);
+      carry[3] = 0x80 | (c & 0x3f);
+      this.carryEnd = 4;
+    }
   }
 }
 
-/** UTF-8 bytes of a string in a new array (for setup paths, not per-frame work). */
+/**
+ * A native UTF-8 codec, when the engine has one: a host installs it (setTextCodec), or
+ * the global TextEncoder/TextDecoder pair is used when present. Without one, the
+ * TypeScript code paths below do the work (linear, but slower on XS).
+ */
+export interface TextCodec {
+  encode(text: string): Uint8Array;
+  decode(data: Uint8Array, start: number, end: number): string;
+}
+
+interface GlobalText {
+  TextEncoder?: new () => { encode(text: string): Uint8Array };
+  TextDecoder?: new () => { decode(data: Uint8Array): string };
+}
+
+function detectCodec(): TextCodec | null {
+  const g = globalThis as GlobalText;
+  if (typeof g.TextEncoder !== 'function' || typeof g.TextDecoder !== 'function') return null;
+  const encoder = new g.TextEncoder();
+  const decoder = new g.TextDecoder();
+  return checked({
+    encode: (text) => encoder.encode(text),
+    decode: (data, start, end) => decoder.decode(data.subarray(start, end)),
+  });
+}
+
+/**
+ * XS's TextEncoder writes a lone surrogate as its 3-byte CESU form (ED A0..BF xx),
+ * which is not UTF-8 and would make a peer fail us with 1007. Probe once; if the
+ * codec does that, rewrite those triples to U+FFFD (EF BF BD, same length) in place.
+ */
+function checked(native: TextCodec): TextCodec {
+  const probe = native.encode('\ud800');
+  if (probe.length === 3 && probe[0] === 0xef && probe[1] === 0xbf && probe[2] === 0xbd) return native;
+  return {
+    encode: (text) => replaceSurrogates(native.encode(text)),
+    decode: native.decode,
+  };
+}
+
+function replaceSurrogates(bytes: Uint8Array): Uint8Array {
+  for (let i = 0; i + 2 < bytes.length; i++) {
+    if (bytes[i] === 0xed && bytes[i + 1] >= 0xa0) {
+      bytes[i] = 0xef;
+      bytes[i + 1] = 0xbf;
+      bytes[i + 2] = 0xbd;
+      i += 2;
+    }
+  }
+  return bytes;
+}
+
+let codec: TextCodec | null = detectCodec();
+
+/**
+ * Install a native codec ('detect': the global TextEncoder/TextDecoder), or null to
+ * force the TypeScript paths (tests, measurements).
+ */
+export function setTextCodec(next: TextCodec | null | 'detect'): void {
+  codec = next === 'detect' ? detectCodec() : next && checked(next);
+}
+
+export function textCodec(): TextCodec | null {
+  return codec;
+}
+
+/** UTF-8 bytes of a string in a new array (lone surrogates become U+FFFD). */
 export function encodeUtf8(text: string): Uint8Array {
+  if (codec) return codec.encode(text);
   const out = new Uint8Array(utf8Length(text));
   const writer = new Utf8Writer();
   writer.reset(text);
@@ -220,6 +275,7 @@ const DECODE_CHUNK = 1024;
  * where the protocol requires it).
  */
 export function decodeUtf8(data: Uint8Array, start = 0, end = data.length): string {
+  if (codec) return codec.decode(data, start, end);
   let result = '';
   const units: number[] = [];
   let i = start;

@@ -1,5 +1,7 @@
 import { test, eq, ok, bytesEq, hex } from '../harness';
-import { Utf8Validator, Utf8Writer, isValidUtf8, utf8Length, encodeUtf8, decodeUtf8 } from '../../src/utf8';
+import { Utf8Validator, Utf8Writer, isValidUtf8, utf8Length, encodeUtf8, decodeUtf8, setTextCodec, textCodec } from '../../src/utf8';
+import { FrameEncoder } from '../../src/encoder';
+import { FrameParser } from '../../src/parser';
 
 const valid: Array<[string, string]> = [
   ['empty', ''],
@@ -70,7 +72,44 @@ test('utf8: validator stays rejected after a failure', () => {
   eq(v.update(hex('41'), 0, 1), -1);
 });
 
-test('utf8: encode/decode round trip including astral and lone surrogates', () => {
+/** Run a case with the native codec (when the engine has one) and with the TypeScript paths. */
+function bothCodecs(name: string, body: () => void): void {
+  test(`${name} (native codec if any)`, body);
+  test(`${name} (TypeScript codec)`, () => {
+    const saved = textCodec();
+    setTextCodec(null);
+    try {
+      body();
+    } finally {
+      setTextCodec(saved);
+    }
+  });
+}
+
+bothCodecs('utf8: encoder text fragments round trip through the parser', () => {
+  const text = 'x\u00e9\u20ac\ud83d\ude00 end \ud800';
+  const expected = 'x\u00e9\u20ac\ud83d\ude00 end \ufffd';
+  for (const fragment of [0, 1, 2, 3, 5, 7]) {
+    const wire: number[] = [];
+    const encoder = new FrameEncoder({ role: 'server', maxFragmentSize: fragment, bufferSize: 128 }, (d, s, e) => {
+      for (let i = s; i < e; i++) wire.push(d[i]);
+    });
+    encoder.text(text);
+    const got: string[] = [];
+    const parser = new FrameParser({ role: 'client' }, {
+      onMessage: (type, d, s, e) => got.push(type + ':' + decodeUtf8(d, s, e)),
+      onChunk() {},
+      onPing() {},
+      onPong() {},
+      onClose() {},
+      onError: (code) => got.push('error ' + code),
+    });
+    parser.push(new Uint8Array(wire));
+    eq(got.join('|'), 'text:' + expected, `fragment ${fragment}`);
+  }
+});
+
+bothCodecs('utf8: encode/decode round trip including astral and lone surrogates', () => {
   const text = 'a\u00e9\u20ac\ud83d\ude00z';
   const bytes = encodeUtf8(text);
   bytesEq(bytes, hex('61 c3a9 e282ac f09f9880 7a'));
