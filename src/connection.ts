@@ -4,7 +4,7 @@
 // keep-alive), all driven by an injected clock: a host calls handleTimeout() when
 // nextTimeout() is due. It never touches a socket or a timer itself.
 
-import { CloseCode, isValidWireCloseCode } from './protocol';
+import { CloseCode, Opcode, isValidWireCloseCode } from './protocol';
 import type { MessageType } from './protocol';
 import { FrameParser } from './parser';
 import type { FrameHandler, FrameParserOptions, Role } from './parser';
@@ -105,6 +105,7 @@ export class WebSocketConnection {
   private ended = false;
   private started = false;
   private closeSent = false;
+  private fragmenting = false;
 
   // Handshake (dropped once open, so its buffer can be collected).
   private head: HttpHeadReader | null = null;
@@ -269,6 +270,7 @@ export class WebSocketConnection {
   /** Send a text message. Returns false (and sends nothing) unless the connection is open. */
   sendText(text: string): boolean {
     if (this.readyState !== ReadyState.Open) return false;
+    this.checkNotFragmenting();
     this.encoder.text(text);
     return true;
   }
@@ -276,6 +278,7 @@ export class WebSocketConnection {
   /** Send a binary message (the bytes are not modified). False unless open. */
   sendBinary(data: Uint8Array, start = 0, end = data.length): boolean {
     if (this.readyState !== ReadyState.Open) return false;
+    this.checkNotFragmenting();
     this.encoder.binary(data, start, end);
     return true;
   }
@@ -283,7 +286,24 @@ export class WebSocketConnection {
   /** Send a text message from UTF-8 bytes the caller has validated. False unless open. */
   sendTextBytes(data: Uint8Array, start = 0, end = data.length): boolean {
     if (this.readyState !== ReadyState.Open) return false;
+    this.checkNotFragmenting();
     this.encoder.textBytes(data, start, end);
+    return true;
+  }
+
+  /**
+   * Send one fragment of a message whose size is not known up front (streaming, echo
+   * of streamed input). Text fragments are UTF-8 bytes the caller has validated; a
+   * sequence may be split across fragments. Fragments of one message must not be
+   * interleaved with other data messages (control frames may interleave).
+   */
+  sendFragment(type: MessageType, data: Uint8Array, start: number, end: number, first: boolean, last: boolean): boolean {
+    if (this.readyState !== ReadyState.Open) return false;
+    if (first === this.fragmenting) {
+      throw new Error(first ? 'previous fragmented message not finished' : 'no fragmented message to continue');
+    }
+    this.encoder.frame(first ? (type === 'text' ? Opcode.Text : Opcode.Binary) : Opcode.Continuation, last, data, start, end);
+    this.fragmenting = !last;
     return true;
   }
 
@@ -311,6 +331,10 @@ export class WebSocketConnection {
     this.sendClose(code, reason);
     this.stopKeepAlive();
     this.closeDeadline = this.now() + this.closeTimeout;
+  }
+
+  private checkNotFragmenting(): void {
+    if (this.fragmenting) throw new Error('a fragmented message is being sent: finish it with sendFragment(..., last = true)');
   }
 
   /** Drop the connection at once: no close frame, the transport is ended, 1006 reported. */

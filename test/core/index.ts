@@ -4,3 +4,4 @@ import './utf8.cases';
 import './handshake.cases';
 import './sha1-base64.cases';
 import './conformance/index';
+import './net-helpers.cases';

@@ -1,0 +1,348 @@
+// WebSocketServer: nanoFramework's WebSocketServer in TypeScript idiom, on ECMA-419
+// sockets. Stand-alone (its own Listener) or fed by an HTTP server's upgrade hand-off.
+// Clients are named by their endpoint ("address:port"). Memory is fixed per client
+// and the number of clients is capped: one more gets 503 and its socket is closed.
+
+import Listener from 'embedded:io/socket/listener';
+import TCP from 'embedded:io/socket/tcp';
+import Timer from 'timer';
+import { SocketLink } from './socket-link';
+import type { LinkOptions } from './socket-link';
+import { CloseCode } from './protocol';
+import { ReadyState } from './connection';
+import type { ConnectionOptions } from './connection';
+import type { ServerHandshakeOptions } from './handshake';
+import { errorResponse } from './handshake';
+import { HttpHeadReader, latin1Bytes } from './http-head';
+import type { HttpRequestHead } from './http-head';
+import { textCodec, utf8Length } from './utf8';
+import { Emitter } from './emitter';
+import { asBytes, deliver } from './client';
+
+export interface ServerOptions {
+  /** Listening port (stand-alone). Default 80. */
+  port?: number;
+  /** Interface to bind (stand-alone). Host default (hosts/sim: 127.0.0.1). */
+  address?: string;
+  /** Path the WebSocket endpoint answers on (404 elsewhere). Default '/'. */
+  prefix?: string;
+  /** Open plus handshaking clients at most; one more gets 503. Default 4. */
+  maxClients?: number;
+  /** Own a Listener (true, default) or only take hand-offs through addWebSocket(). */
+  isStandAlone?: boolean;
+  /** Server header in handshake responses. */
+  serverName?: string;
+  /** Supported subprotocols; the first one the client offers is chosen. */
+  subprotocols?: readonly string[];
+  /** Accept or refuse (403) a client by its Origin header. */
+  checkOrigin?: (origin: string | undefined, request: HttpRequestHead) => boolean;
+  /** Ping a silent client after this long (ms); 0 disables. Default 30000. */
+  keepAliveInterval?: number;
+  /** Wait this long for a pong, and for the close handshake (ms). Default 10000. */
+  clientTimeout?: number;
+  /** Opening handshake must complete within this (ms). Default 10000. */
+  handshakeTimeout?: number;
+  /** Largest message received (1009 beyond). Default 1024 (message mode). */
+  maxMessageSize?: number;
+  maxReceiveFrameSize?: number;
+  maxFragmentSize?: number;
+  receiveMode?: 'message' | 'stream';
+  chunkSize?: number;
+  /** Encoder scratch buffer per client. Default 512. */
+  sendBufferSize?: number;
+  /** Largest request head (431 beyond). Default 2048. */
+  maxHeaderSize?: number;
+  /** Socket read size per client. Default 512. */
+  readBufferSize?: number;
+  /** Send budget per client; a send that does not fit is refused (returns false). Default 2048. */
+  sendQueueSize?: number;
+}
+
+export interface ServerEvents {
+  opened: (client: string, protocol: string) => void;
+  /** Text as a string; binary as a view valid during the call only (slice() to keep). */
+  message: (client: string, data: string | Uint8Array, isText: boolean) => void;
+  /** Stream mode: each piece of a message (a view valid during the call only). */
+  chunk: (client: string, data: Uint8Array, isText: boolean, first: boolean, last: boolean) => void;
+  closed: (client: string, code: number, reason: string, wasClean: boolean) => void;
+  /** Exceptions thrown by listeners, rejected handshakes, listener failures. */
+  error: (error: Error, client?: string) => void;
+}
+
+interface Client {
+  readonly endpoint: string;
+  readonly link: SocketLink;
+  open: boolean;
+}
+
+/** How long a rejected (503) socket may take to send its request before it is closed. */
+const REJECT_LINGER = 2000;
+
+export class WebSocketServer extends Emitter<ServerEvents> {
+  private readonly options: ServerOptions;
+  private readonly clients = new Map<string, Client>();
+  private listener: Listener | null = null;
+  private nextId = 1;
+  private stopping = false;
+
+  constructor(options: ServerOptions = {}) {
+    super();
+    this.options = options;
+  }
+
+  /** Open clients. */
+  get clientsCount(): number {
+    let n = 0;
+    for (const client of this.clients.values()) if (client.open) n++;
+    return n;
+  }
+
+  /** Endpoints of the open clients. */
+  listClients(): string[] {
+    const list: string[] = [];
+    for (const client of this.clients.values()) if (client.open) list.push(client.endpoint);
+    return list;
+  }
+
+  /** The port actually listened on (useful with port 0 on hosts that support it). */
+  get port(): number | undefined {
+    const bound = this.listener as unknown as { port?: number } | null;
+    return bound?.port ?? this.options.port ?? 80;
+  }
+
+  /** Stand-alone: start listening. */
+  start(): void {
+    if (this.options.isStandAlone === false) throw new Error('not stand-alone: feed it with addWebSocket()');
+    if (this.listener) return;
+    this.stopping = false;
+    const server = this;
+    const listenerOptions: ConstructorParameters<typeof Listener>[0] = {
+      port: this.options.port ?? 80,
+      onReadable(count: number) {
+        while (count-- > 0) {
+          const socket = this.read();
+          if (socket) server.accept(socket, null);
+        }
+      },
+      onError() {
+        server.reportError(new Error('listener failed'));
+      },
+    };
+    if (this.options.address !== undefined) listenerOptions.address = this.options.address;
+    this.listener = new Listener(listenerOptions);
+  }
+
+  /**
+   * Take over a socket whose upgrade request an HTTP server already read: `request` is
+   * the parsed head and `rest` the bytes read after it (the start of the first frame).
+   * Without `request`, the handshake is read from the socket. Returns false when the
+   * server is full (the client got 503) or the request was refused.
+   */
+  addWebSocket(socket: TCP, request?: HttpRequestHead, rest?: Uint8Array): boolean {
+    return this.accept(socket, request ?? null, rest);
+  }
+
+  /** Send to every open client. Returns how many accepted it (a full send budget refuses). */
+  broadcast(data: string | ArrayBuffer | ArrayBufferView): number {
+    let sent = 0;
+    if (typeof data === 'string') {
+      const codec = textCodec();
+      const bytes = codec ? codec.encode(data) : null;
+      const size = bytes ? bytes.length : utf8Length(data);
+      for (const client of this.clients.values()) {
+        if (!client.open || !client.link.canSend(size)) continue;
+        if (bytes ? client.link.connection.sendTextBytes(bytes) : client.link.connection.sendText(data)) sent++;
+        client.link.settle();
+      }
+    } else {
+      const bytes = asBytes(data);
+      for (const client of this.clients.values()) {
+        if (client.open && this.sendBytes(client, bytes)) sent++;
+      }
+    }
+    return sent;
+  }
+
+  /** Send text or binary to one client. False if unknown, not open, or over its send budget. */
+  send(endpoint: string, data: string | ArrayBuffer | ArrayBufferView): boolean {
+    return typeof data === 'string' ? this.sendText(endpoint, data) : this.sendBinary(endpoint, data);
+  }
+
+  sendText(endpoint: string, text: string): boolean {
+    const client = this.clients.get(endpoint);
+    if (!client || !client.open) return false;
+    const codec = textCodec();
+    const bytes = codec ? codec.encode(text) : null;
+    if (!client.link.canSend(bytes ? bytes.length : utf8Length(text))) return false;
+    const sent = bytes ? client.link.connection.sendTextBytes(bytes) : client.link.connection.sendText(text);
+    client.link.settle();
+    return sent;
+  }
+
+  sendBinary(endpoint: string, data: ArrayBuffer | ArrayBufferView): boolean {
+    const client = this.clients.get(endpoint);
+    return !!client && client.open && this.sendBytes(client, asBytes(data));
+  }
+
+  /** One fragment of a message of unknown length to one client (streaming, echo). */
+  sendFragment(endpoint: string, data: ArrayBuffer | ArrayBufferView, isText: boolean, first: boolean, last: boolean): boolean {
+    const client = this.clients.get(endpoint);
+    if (!client || !client.open) return false;
+    const bytes = asBytes(data);
+    if (!client.link.canSend(bytes.length)) return false;
+    const sent = client.link.connection.sendFragment(isText ? 'text' : 'binary', bytes, 0, bytes.length, first, last);
+    client.link.settle();
+    return sent;
+  }
+
+  /** Bytes queued for one client (0 if unknown). */
+  bufferedAmount(endpoint: string): number {
+    return this.clients.get(endpoint)?.link.bufferedAmount ?? 0;
+  }
+
+  /** Close one client with a close handshake. False if unknown. */
+  disconnectClient(endpoint: string, code: number = CloseCode.Normal, reason = ''): boolean {
+    const client = this.clients.get(endpoint);
+    if (!client) return false;
+    client.link.connection.close(code, reason);
+    client.link.settle();
+    return true;
+  }
+
+  /** Stop listening and close every client with 1001 (going away). */
+  stop(): void {
+    this.stopping = true;
+    if (this.listener) {
+      try {
+        this.listener.close();
+      } catch {
+        // already closed
+      }
+      this.listener = null;
+    }
+    for (const client of [...this.clients.values()]) {
+      client.link.connection.close(CloseCode.GoingAway, 'server stopping');
+      client.link.settle();
+    }
+  }
+
+  private sendBytes(client: Client, bytes: Uint8Array): boolean {
+    if (!client.link.canSend(bytes.length)) return false;
+    const sent = client.link.connection.sendBinary(bytes);
+    client.link.settle();
+    return sent;
+  }
+
+  private accept(socket: TCP, request: HttpRequestHead | null, rest?: Uint8Array): boolean {
+    if (this.stopping || this.clients.size >= (this.options.maxClients ?? 4)) {
+      this.reject(socket, request !== null);
+      return false;
+    }
+    const o = this.options;
+    const connectionOptions: ConnectionOptions = {
+      role: 'server',
+      mode: o.receiveMode ?? 'message',
+      maxMessageSize: o.maxMessageSize ?? (o.receiveMode === 'stream' ? Number.MAX_SAFE_INTEGER : 1024),
+      keepAliveInterval: o.keepAliveInterval ?? 30000,
+      keepAliveTimeout: o.clientTimeout ?? 10000,
+      closeTimeout: o.clientTimeout ?? 10000,
+      handshakeTimeout: o.handshakeTimeout ?? 10000,
+      maxFragmentSize: o.maxFragmentSize ?? 0,
+      sendBufferSize: o.sendBufferSize ?? 512,
+      maxHeaderSize: o.maxHeaderSize ?? 2048,
+    };
+    if (o.maxReceiveFrameSize !== undefined) connectionOptions.maxFrameSize = o.maxReceiveFrameSize;
+    if (o.chunkSize !== undefined) connectionOptions.chunkSize = o.chunkSize;
+    const linkOptions: LinkOptions = { readBufferSize: o.readBufferSize ?? 512, sendQueueSize: o.sendQueueSize ?? 2048 };
+    let client: Client | null = null;
+    const name = (): string => (client ? client.endpoint : '');
+    const link = new SocketLink(connectionOptions, linkOptions, {
+      open: (protocol) => {
+        if (!client) return;
+        client.open = true;
+        this.emit('opened', client.endpoint, protocol);
+      },
+      message: (type, data, start, end) => this.emit('message', name(), deliver(type, data, start, end), type === 'text'),
+      chunk: (type, data, start, end, first, last) => this.emit('chunk', name(), data.subarray(start, end), type === 'text', first, last),
+      close: (code, reason, wasClean) => {
+        if (!client) return;
+        this.clients.delete(client.endpoint);
+        if (client.open) this.emit('closed', client.endpoint, code, reason, wasClean);
+        else this.emit('error', new Error(reason), client.endpoint);
+        client.open = false;
+      },
+      error: (error) => this.reportError(error),
+    });
+    link.attach({ from: socket });
+    client = { endpoint: this.endpointOf(link), link, open: false };
+    this.clients.set(client.endpoint, client);
+    const handshake: ServerHandshakeOptions = { path: o.prefix ?? '/' };
+    if (o.subprotocols) handshake.subprotocols = o.subprotocols;
+    if (o.checkOrigin) handshake.checkOrigin = o.checkOrigin;
+    if (o.serverName !== undefined) handshake.serverName = o.serverName;
+    if (request) link.connection.acceptUpgrade(request, handshake, rest);
+    else link.connection.startServer(handshake);
+    link.settle();
+    return request ? link.connection.state === ReadyState.Open : true;
+  }
+
+  private endpointOf(link: SocketLink): string {
+    const address = link.remoteAddress;
+    const port = link.remotePort;
+    let endpoint = address !== undefined && port !== undefined ? `${address}:${port}` : `client-${this.nextId++}`;
+    while (this.clients.has(endpoint)) endpoint = `${endpoint}#${this.nextId++}`;
+    return endpoint;
+  }
+
+  /**
+   * Full (or stopping): answer 503 and close. The request is read first (bounded in
+   * size and time) so the close does not reset the connection under the response.
+   */
+  private reject(socket: TCP, requestAlreadyRead: boolean): void {
+    const head = requestAlreadyRead ? null : new HttpHeadReader(this.options.maxHeaderSize ?? 2048);
+    const response = latin1Bytes(errorResponse(503, 'server full', this.options.serverName, 'Retry-After: 5'));
+    let answered = false;
+    let requestRead = requestAlreadyRead;
+    let done = false;
+    let buffer: Uint8Array | null = null;
+    const finish = (tcp: TCP): void => {
+      if (done) return;
+      done = true;
+      Timer.clear(guard);
+      try {
+        tcp.close();
+      } catch {
+        // already closed
+      }
+    };
+    const tcp: TCP = new TCP({
+      from: socket,
+      onWritable(count: number) {
+        if (!answered && count >= response.length) {
+          answered = true;
+          this.write(response);
+          if (requestRead) finish(this);
+        }
+      },
+      onReadable(count: number) {
+        try {
+          while (count > 0 && !done) {
+            buffer ??= new Uint8Array(256);
+            const n = Math.min(count, buffer.length);
+            this.read(n === buffer.length ? buffer : buffer.subarray(0, n));
+            count -= n;
+            if (head && !requestRead && head.push(buffer, 0, n) !== -1) requestRead = true;
+            if (requestRead && answered) finish(this);
+          }
+        } catch {
+          finish(this);
+        }
+      },
+      onError() {
+        finish(this);
+      },
+    });
+    const guard = Timer.set(() => finish(tcp), REJECT_LINGER);
+    this.emit('error', new Error('server full: rejected a client with 503'));
+  }
+}

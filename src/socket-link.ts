@@ -1,0 +1,230 @@
+// Binds one WebSocketConnection to one ECMA-419 TCP socket: reads into a fixed
+// buffer in onReadable, writes only what onWritable allows, keeps the rest in a
+// bounded SendQueue, and drives the connection's timeouts with one Moddable timer.
+// Every host (esp32, the Moddable simulator, Node through hosts/sim) provides the
+// same `embedded:io/socket/tcp` and `timer` modules, so this file ships unchanged.
+
+import TCP from 'embedded:io/socket/tcp';
+import type { TCPOptions } from 'embedded:io/socket/tcp';
+import Timer from 'timer';
+import type { TimerId } from 'timer';
+import { WebSocketConnection } from './connection';
+import type { ConnectionHandler, ConnectionOptions } from './connection';
+import { SendQueue } from './send-queue';
+import { platformNow, platformRandom } from './platform';
+
+export interface LinkOptions {
+  /** Fixed receive buffer: bytes read from the socket per read() call. Default 1024. */
+  readBufferSize?: number;
+  /**
+   * Bytes kept for the socket when it cannot take them yet. The whole send budget of a
+   * connection: a message that does not fit is refused (send returns false), and input
+   * is not read while the queue is more than half full. Default 4096.
+   */
+  sendQueueSize?: number;
+}
+
+/** What a link reports to its owner (client or server). Handlers may be absent. */
+export type LinkEvents = Omit<ConnectionHandler, 'write' | 'end'>;
+
+/** Headroom kept for control frames (pong, close) when admitting data messages. */
+const CONTROL_RESERVE = 2 * (125 + 14);
+/** Largest frame header, used to budget messages before they are encoded. */
+const HEADER_BUDGET = 14;
+
+export class SocketLink {
+  readonly connection: WebSocketConnection;
+  private socket: TCP | null = null;
+  private readonly readBuffer: Uint8Array;
+  private readonly queue: SendQueue;
+  private readonly maxFragmentSize: number;
+  private writable = 0;
+  private readable = 0;
+  private ending = false;
+  private endDeadline = Infinity;
+  private readonly closeTimeout: number;
+  private timer: TimerId | null = null;
+  private timerAt = Infinity;
+  private pumping = false;
+
+  constructor(connectionOptions: ConnectionOptions, linkOptions: LinkOptions, events: LinkEvents) {
+    this.readBuffer = new Uint8Array(linkOptions.readBufferSize ?? 1024);
+    this.queue = new SendQueue(linkOptions.sendQueueSize ?? 4096);
+    this.maxFragmentSize = connectionOptions.maxFragmentSize ?? 0;
+    this.closeTimeout = connectionOptions.closeTimeout ?? 5000;
+    const handler: ConnectionHandler = {
+      ...events, // the connection guards every call into them
+      write: (data, start, end) => this.write(data, start, end),
+      end: () => this.end(),
+    };
+    this.connection = new WebSocketConnection(
+      { random: platformRandom(), now: platformNow, ...connectionOptions },
+      handler,
+    );
+  }
+
+  /** Open the socket: a new connection (address/port) or an accepted one (from). */
+  attach(socketOptions: TCPOptions): void {
+    const link = this;
+    this.socket = new TCP({
+      ...socketOptions,
+      onReadable(count: number) {
+        link.readable = count;
+        link.pump();
+      },
+      onWritable(count: number) {
+        link.writable = count;
+        link.flush();
+      },
+      onError() {
+        link.lost();
+      },
+    });
+  }
+
+  /** Bytes accepted but not yet handed to the socket. */
+  get bufferedAmount(): number {
+    return this.queue.length;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket?.remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return this.socket?.remotePort;
+  }
+
+  /**
+   * Whether a message of `bytes` payload bytes fits the send budget now (the socket's
+   * free space plus the queue's, less room kept for control frames).
+   */
+  canSend(bytes: number): boolean {
+    if (!this.socket) return false;
+    const frames = this.maxFragmentSize > 0 ? Math.max(1, Math.ceil(bytes / this.maxFragmentSize)) : 1;
+    const room = (this.queue.length === 0 ? this.writable : 0) + this.queue.free - CONTROL_RESERVE;
+    return bytes + frames * HEADER_BUDGET <= room;
+  }
+
+  /** Call after any operation on the connection: re-arms the timer for its next deadline. */
+  settle(): void {
+    const at = Math.min(this.connection.nextTimeout(), this.endDeadline);
+    if (at === Infinity || !this.socket) {
+      this.clearTimer();
+      return;
+    }
+    if (this.timer && at >= this.timerAt) return; // fires earlier; re-armed then
+    const delay = Math.max(0, at - platformNow());
+    if (this.timer) Timer.schedule(this.timer, delay);
+    else this.timer = Timer.set(() => this.onTimer(), delay);
+    this.timerAt = at;
+  }
+
+  private onTimer(): void {
+    this.timer = null; // a one-shot timer is spent once it fired
+    this.timerAt = Infinity;
+    if (platformNow() >= this.endDeadline) {
+      this.closeSocket();
+      return;
+    }
+    this.connection.handleTimeout();
+    this.settle();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) Timer.clear(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+
+  /** Read while data is waiting and the send queue has room for what replies it may cause. */
+  private pump(): void {
+    if (this.pumping) return; // a handler's send re-entered through flush()
+    this.pumping = true;
+    const buffer = this.readBuffer;
+    try {
+      while (this.socket && this.readable > 0 && this.queue.length <= this.queue.capacity / 2) {
+        const n = this.readable < buffer.length ? this.readable : buffer.length;
+        // read(buffer) fills it exactly: a shorter read needs a shorter view.
+        this.socket.read(n === buffer.length ? buffer : buffer.subarray(0, n));
+        this.readable -= n;
+        this.connection.receive(buffer, 0, n);
+      }
+    } catch {
+      this.lost(); // the socket failed under us
+    }
+    this.pumping = false;
+    this.settle();
+  }
+
+  private write(data: Uint8Array, start: number, end: number): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const n = end - start;
+    if (this.queue.length === 0 && n <= this.writable) {
+      try {
+        socket.write(start === 0 && end === data.length ? data : data.subarray(start, end));
+        this.writable -= n;
+      } catch {
+        this.lost();
+      }
+      return;
+    }
+    if (!this.queue.push(data, start, end)) {
+      // Only control frames and handshake bytes can get here (data is admitted by
+      // canSend): the peer has stopped reading. Drop it rather than grow.
+      this.closeSocket();
+      this.connection.abort('send queue overflow: the peer does not read');
+    }
+  }
+
+  private flush(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    if (this.queue.length > 0 && this.writable > 0) {
+      try {
+        this.writable -= this.queue.drain(this.writable, (piece) => socket.write(piece));
+      } catch {
+        this.lost();
+        return;
+      }
+    }
+    if (this.ending && this.queue.length === 0) {
+      this.closeSocket();
+      return;
+    }
+    if (this.readable > 0) this.pump();
+    else this.settle();
+  }
+
+  /** The connection is done with the transport: close once the queue is flushed. */
+  private end(): void {
+    if (this.queue.length === 0) {
+      this.closeSocket();
+      return;
+    }
+    this.ending = true;
+    this.endDeadline = platformNow() + this.closeTimeout;
+  }
+
+  private lost(): void {
+    this.closeSocket();
+    this.connection.transportClosed();
+  }
+
+  private closeSocket(): void {
+    const socket = this.socket;
+    this.socket = null;
+    this.clearTimer();
+    this.queue.clear();
+    this.readable = 0;
+    this.endDeadline = Infinity;
+    if (socket) {
+      try {
+        socket.close();
+      } catch {
+        // already closed by the host
+      }
+    }
+  }
+}
