@@ -235,8 +235,8 @@ export class WebSocketClient extends Emitter<ClientEvents> {
     if (options.subprotocols) request.subprotocols = options.subprotocols;
     if (options.headers) request.headers = options.headers;
     if (options.origin !== undefined) request.origin = options.origin;
-    link.connection.startClient(request); // queued until the socket is writable
     link.attach({ address, port, nodelay: true });
+    link.connection.startClient(request); // queued until the socket is writable
     link.settle();
   }
 
