@@ -3,7 +3,6 @@
 // silent peer by keepAliveInterval + serverTimeout, the close handshake by serverTimeout.
 
 import Timer from 'timer';
-import type { TimerId } from 'timer';
 import { SocketLink } from './socket-link';
 import type { LinkOptions } from './socket-link';
 import { CloseCode } from './protocol';
@@ -66,6 +65,9 @@ export interface ClientEvents {
 }
 
 const STATES: readonly SocketState[] = ['connecting', 'open', 'closing', 'closed'];
+
+// Only default exports of host modules are used: Moddable's typings and ours differ in names.
+type TimerId = ReturnType<typeof Timer.set>;
 
 export class WebSocketClient extends Emitter<ClientEvents> {
   private readonly options: ClientOptions;

@@ -124,9 +124,6 @@ export class WebSocketServer extends Emitter<ServerEvents> {
           if (socket) server.accept(socket, null);
         }
       },
-      onError() {
-        server.reportError(new Error('listener failed'));
-      },
     };
     if (this.options.address !== undefined) listenerOptions.address = this.options.address;
     this.listener = new Listener(listenerOptions);
@@ -214,7 +211,8 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     this.stopping = true;
     if (this.listener) {
       try {
-        this.listener.close();
+        // close() exists on every host (Moddable's typings omit it).
+        (this.listener as unknown as { close(): void }).close();
       } catch {
         // already closed
       }

@@ -5,13 +5,16 @@
 // same `embedded:io/socket/tcp` and `timer` modules, so this file ships unchanged.
 
 import TCP from 'embedded:io/socket/tcp';
-import type { TCPOptions } from 'embedded:io/socket/tcp';
 import Timer from 'timer';
-import type { TimerId } from 'timer';
 import { WebSocketConnection } from './connection';
 import type { ConnectionHandler, ConnectionOptions } from './connection';
 import { SendQueue } from './send-queue';
 import { platformNow, platformRandom } from './platform';
+
+// Only the host modules' default exports are named here, so the same source type-checks
+// against Moddable's typings (mcconfig) and against ours (hosts/typings, CI).
+type TimerId = ReturnType<typeof Timer.set>;
+type TCPOptions = ConstructorParameters<typeof TCP>[0];
 
 export interface LinkOptions {
   /** Fixed receive buffer: bytes read from the socket per read() call. Default 1024. */
