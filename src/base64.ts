@@ -10,7 +10,9 @@ const PAD = 0x3d; // '='
 const VALUES = new Int8Array(128).fill(-1);
 for (let i = 0; i < 64; i++) VALUES[CODES[i]] = i;
 
-const CHUNK = 1024; // char codes per String.fromCharCode call (a multiple of 4)
+// Char codes per String.fromCharCode.apply call (a multiple of 4). XS pushes every
+// argument onto its JS stack, only 384-512 slots on a device: keep it small.
+const CHUNK = 64;
 
 /** Base64 of data[start, end), with '=' padding. */
 export function base64Encode(data: Uint8Array, start = 0, end = data.length): string {

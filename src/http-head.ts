@@ -6,7 +6,9 @@
 
 const LF = 0x0a;
 const CR = 0x0d;
-const TEXT_CHUNK = 1024;
+// Char codes per String.fromCharCode.apply call: XS pushes every argument onto its JS
+// stack, which is only 384-512 slots on a device (a 400-byte head overflowed it).
+const TEXT_CHUNK = 64;
 
 // Reader states for the end-of-head scan: the bytes matched so far of LF [CR] LF.
 const IN_LINE = 0;

@@ -268,7 +268,8 @@ export function encodeUtf8(text: string): Uint8Array {
   return out;
 }
 
-const DECODE_CHUNK = 1024;
+// XS pushes each apply() argument onto its JS stack (384-512 slots on a device).
+const DECODE_CHUNK = 64;
 
 /**
  * Decode UTF-8 to a string. Invalid sequences become U+FFFD (callers validate first
