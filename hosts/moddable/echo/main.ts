@@ -2,8 +2,10 @@
 // src/ modules as on the device and on Node, on Moddable's own ECMA-419 sockets.
 // The interop tests run against it (npm run test:moddable).
 import { startEchoServer } from 'src/echo-app';
+import { installModdablePlatform } from 'moddable-platform';
 
-declare const trace: (text: string) => void;
+installModdablePlatform();
+
 
 const server = startEchoServer({
   port: 9101,
