@@ -18,3 +18,18 @@ declare module 'net' {
 }
 
 declare function trace(...text: unknown[]): void;
+
+declare module 'neopixel' {
+  /** Moddable's NeoPixel driver (modules/drivers/neopixel): colours are latched by update(). */
+  export default class NeoPixel {
+    constructor(options: { length?: number; pin?: number; order?: string });
+    makeRGB(r: number, g: number, b: number, w?: number): number;
+    setPixel(index: number, color: number): void;
+    fill(color: number, index?: number, count?: number): void;
+    /** Sends the pixel buffer to the LEDs. Nothing shows until it is called. */
+    update(): void;
+    /** 0-255, applied at update(); Moddable's default is 64. */
+    brightness: number;
+    close(): void;
+  }
+}
