@@ -271,7 +271,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
       },
       error: (error) => this.reportError(error),
     });
-    link.attach({ from: socket });
+    link.attach({ from: socket, nodelay: true });
     client = { endpoint: this.endpointOf(link), link, open: false };
     this.clients.set(client.endpoint, client);
     const handshake: ServerHandshakeOptions = { path: o.prefix ?? '/' };
