@@ -1,0 +1,2 @@
+import { FakeListener } from './fake-io';
+export default FakeListener;

@@ -1,0 +1,2 @@
+import { FakeTCP } from './fake-io';
+export default FakeTCP;

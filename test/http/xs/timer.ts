@@ -1,0 +1,2 @@
+import { FakeTimerModule } from './fake-io';
+export default FakeTimerModule;
