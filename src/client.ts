@@ -13,6 +13,7 @@ import { decodeUtf8, textCodec, utf8Length } from './utf8';
 import { Emitter } from './emitter';
 import { isIPv4, parseWebSocketUrl } from './url';
 import { platformResolver } from './platform';
+import { createClientRequest } from './handshake';
 
 export interface ClientOptions {
   /** Ping after this much silence (ms); 0 disables. Default 30000. */
@@ -103,6 +104,13 @@ export class WebSocketClient extends Emitter<ClientEvents> {
   connect(url: string, options: ConnectOptions = {}): void {
     if (this.state !== 'closed') throw new Error('already connected or connecting');
     const target = parseWebSocketUrl(url);
+    // Bad headers, subprotocols or origin throw here, not later on a socket that would
+    // then wait out connectTimeout (the request is built again once the socket exists).
+    const check: Parameters<typeof createClientRequest>[0] = { host: target.host, port: target.port, path: target.path };
+    if (options.subprotocols) check.subprotocols = options.subprotocols;
+    if (options.headers) check.headers = options.headers;
+    if (options.origin !== undefined) check.origin = options.origin;
+    createClientRequest(check, () => {});
     this.phase = 'connecting';
     this.opened = false;
     const start = (address: string): void => {
@@ -111,7 +119,10 @@ export class WebSocketClient extends Emitter<ClientEvents> {
       try {
         this.open(address, target.host, target.port, target.path, options);
       } catch (error) {
-        this.failEarly(error instanceof Error ? error.message : String(error));
+        const message = error instanceof Error ? error.message : String(error);
+        // Once the link exists failEarly() does nothing: fail the link, or nothing ever reports.
+        if (this.link) this.link.connection.abort(message);
+        else this.failEarly(message);
       }
     };
     if (isIPv4(target.host)) return this.later(() => start(target.host));

@@ -163,15 +163,20 @@ export class SocketLink {
   private write(data: Uint8Array, start: number, end: number): void {
     const socket = this.socket;
     if (!socket) return;
-    const n = end - start;
-    if (this.queue.length === 0 && n <= this.writable) {
+    if (this.queue.length === 0 && this.writable > 0) {
+      // Hand the socket what it takes now and queue only the rest: queuing all of a piece
+      // larger than `writable` would leave no write in flight, so no onWritable would
+      // ever come to flush the queue (and reading stops once it is half full).
+      const n = Math.min(end - start, this.writable);
       try {
-        socket.write(start === 0 && end === data.length ? data : data.subarray(start, end));
+        socket.write(start === 0 && n === data.length ? data : data.subarray(start, start + n));
         this.writable -= n;
       } catch {
         this.lost();
+        return;
       }
-      return;
+      start += n;
+      if (start === end) return;
     }
     if (!this.queue.push(data, start, end)) {
       // Only control frames and handshake bytes can get here (data is admitted by

@@ -1,0 +1,218 @@
+// The client testee (test/testee/fuzzing-client.ts on the sim host, run as a child
+// process exactly as `npm run testee:client` runs it) against a small fake of the
+// Autobahn fuzzingserver built on `ws`: GET /getCaseCount, /runCase?case=N&agent=A
+// (a few messages of different kinds per case, each expected back identically, then
+// close 1000), /updateReports?agent=A.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { Cleanup, asciiText, pattern, waitFor } from './peers/client-probe';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MiB = 1 << 20;
+
+/** One message the fake server sends: whole, or as the given fragments. */
+interface Outgoing {
+  data: string | Buffer;
+  fragments?: number[]; // cut points inside the UTF-8 / binary bytes
+  pingBefore?: Buffer;
+}
+
+function cases(): Outgoing[][] {
+  const euro = '€'.repeat(1000); // 3000 bytes: cuts at 1 and 3001-... fall inside sequences
+  return [
+    [{ data: 'Hello, testee' }],
+    [{ data: pattern(125) }, { data: pattern(126) }, { data: Buffer.alloc(0) }, { data: '' }],
+    [{ data: 'fragmented ' + euro, fragments: [1, 12, 13, 14, 2000] }],
+    [{ data: pattern(70_000, 5), fragments: [0, 1, 65536, 65537] }],
+    [{ data: pattern(MiB, 1) }],
+    [{ data: asciiText(MiB - 7) + '€𝄞' }],
+    [
+      { data: 'mixed 1' },
+      { data: pattern(3000), pingBefore: Buffer.from('ping in a case') },
+      { data: 'ÅÄÖ 𝄞 — ✓'.repeat(3000), fragments: [2, 5, 9000] },
+      { data: pattern(65535, 2) },
+      { data: 'last' },
+    ],
+  ];
+}
+
+interface CaseRun {
+  n: number;
+  agent: string;
+  sent: Outgoing[];
+  received: Array<{ data: Buffer; isBinary: boolean }>;
+  closeCode: number | null;
+}
+
+interface FakeFuzzingServer {
+  server: WebSocketServer;
+  url: string;
+  caseCountRequests: number;
+  runs: CaseRun[];
+  reportAgents: string[];
+  unexpected: string[];
+}
+
+async function fakeFuzzingServer(plan: Outgoing[][]): Promise<FakeFuzzingServer> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 4 * MiB });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const fake: FakeFuzzingServer = {
+    server,
+    url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`,
+    caseCountRequests: 0,
+    runs: [],
+    reportAgents: [],
+    unexpected: [],
+  };
+  server.on('connection', (ws: WebSocket, req) => {
+    ws.on('error', (error) => fake.unexpected.push(`socket error: ${error.message}`));
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/getCaseCount') {
+      fake.caseCountRequests++;
+      ws.send(String(plan.length));
+      ws.close(1000);
+      return;
+    }
+    if (url.pathname === '/updateReports') {
+      fake.reportAgents.push(url.searchParams.get('agent') ?? '');
+      ws.close(1000);
+      return;
+    }
+    if (url.pathname !== '/runCase') {
+      fake.unexpected.push(`unexpected request ${req.url}`);
+      ws.close(1008);
+      return;
+    }
+    const n = Number(url.searchParams.get('case'));
+    const sent = plan[n - 1];
+    const run: CaseRun = { n, agent: url.searchParams.get('agent') ?? '', sent: sent ?? [], received: [], closeCode: null };
+    fake.runs.push(run);
+    if (!sent) {
+      fake.unexpected.push(`no case ${n}`);
+      ws.close(1008);
+      return;
+    }
+    ws.on('close', (code) => (run.closeCode = code));
+    ws.on('message', (data, isBinary) => {
+      run.received.push({ data: Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]), isBinary });
+      if (run.received.length === sent.length) ws.close(1000);
+    });
+    for (const message of sent) {
+      if (message.pingBefore) ws.ping(message.pingBefore);
+      const binary = typeof message.data !== 'string';
+      const bytes = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : message.data;
+      if (!message.fragments) {
+        ws.send(message.data);
+        continue;
+      }
+      const cuts = [...message.fragments, bytes.length];
+      let at = 0;
+      for (const [i, cut] of cuts.entries()) {
+        ws.send(bytes.subarray(at, cut), { binary, fin: i === cuts.length - 1 });
+        at = cut;
+      }
+    }
+  });
+  return fake;
+}
+
+interface Testee {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function spawnTestee(url: string, agent: string): Testee {
+  const child = spawn(process.execPath, ['hosts/sim/run.mjs', 'test/testee/fuzzing-client.ts', '--url', url, '--agent', agent], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+describe('client testee against a fake fuzzingserver', () => {
+  it('fetches the case count, echoes every message of every case identically, updates the reports, exits 0', async () => {
+    const plan = cases();
+    const fake = await fakeFuzzingServer(plan);
+    cleanup.add(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const client of fake.server.clients) client.terminate();
+          fake.server.close(() => resolve());
+        }),
+    );
+    const agent = 'moddable sim/agent ü';
+    const testee = spawnTestee(fake.url, agent);
+    cleanup.add(() => {
+      if (testee.child.exitCode === null && testee.child.signalCode === null) testee.child.kill('SIGKILL');
+    });
+    const code = await Promise.race([
+      testee.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          const runs = fake.runs.map((r) => `case ${r.n}: sent ${r.sent.length} got ${r.received.length} close ${r.closeCode}`);
+          reject(new Error(`testee did not exit:\n${testee.stdout()}\n${testee.stderr()}\n${runs.join('\n')}`));
+        }, 45_000),
+      ),
+    ]);
+    const output = `stdout:\n${testee.stdout()}\nstderr:\n${testee.stderr()}`;
+    expect(code, output).toBe(0);
+    expect(fake.unexpected, output).toEqual([]);
+    expect(fake.caseCountRequests).toBe(1);
+
+    // Every case was run once, in order, by our agent.
+    expect(fake.runs.map((r) => r.n)).toEqual(plan.map((_, i) => i + 1));
+    for (const run of fake.runs) {
+      expect(run.agent).toBe(agent);
+      expect(run.closeCode, `case ${run.n}`).toBe(1000);
+      expect(run.received.length, `case ${run.n}`).toBe(run.sent.length);
+      for (const [i, sent] of run.sent.entries()) {
+        const got = run.received[i];
+        const isText = typeof sent.data === 'string';
+        expect(got.isBinary, `case ${run.n} message ${i}`).toBe(!isText);
+        const expected = isText ? Buffer.from(sent.data as string, 'utf8') : (sent.data as Buffer);
+        expect(got.data.length, `case ${run.n} message ${i}`).toBe(expected.length);
+        expect(got.data.equals(expected), `case ${run.n} message ${i}`).toBe(true);
+      }
+    }
+    expect(fake.reportAgents).toEqual([agent]);
+
+    // What the testee printed.
+    const lines = testee.stdout().trim().split('\n');
+    expect(lines).toEqual([
+      `${plan.length} cases`,
+      ...plan.map((_, i) => `case ${i + 1}: closed 1000`),
+      'reports updated',
+    ]);
+    expect(testee.stderr()).toBe('');
+  }, 55_000);
+
+  it('with zero cases it only asks for the count and updates the reports', async () => {
+    const fake = await fakeFuzzingServer([]);
+    cleanup.add(() => new Promise<void>((resolve) => fake.server.close(() => resolve())));
+    const testee = spawnTestee(fake.url, 'empty');
+    cleanup.add(() => {
+      if (testee.child.exitCode === null && testee.child.signalCode === null) testee.child.kill('SIGKILL');
+    });
+    await waitFor(() => testee.child.exitCode !== null, 30_000, 'testee exit');
+    expect(await testee.exited, testee.stderr()).toBe(0);
+    expect(fake.runs).toEqual([]);
+    expect(fake.caseCountRequests).toBe(1);
+    expect(fake.reportAgents).toEqual(['empty']);
+    expect(testee.stdout()).toBe('0 cases\nreports updated\n');
+  });
+});
