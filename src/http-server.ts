@@ -130,6 +130,13 @@ export interface HttpServerOptions {
   address?: string;
   /** Open connections at most; one more gets 503 and is closed. Default 4. */
   maxConnections?: number;
+  /**
+   * When full, close the longest-idle keep-alive connection (one between requests, with
+   * nothing to send) to make room, and answer 503 only if none is idle. Browsers keep
+   * idle connections open for a page's lifetime, so without this a few pages can lock
+   * everyone else out for idleTimeout. Default false.
+   */
+  evictIdle?: boolean;
   /** Longest request line in bytes, without CRLF (414 beyond). Default 512. */
   maxRequestLine?: number;
   /** Largest request head in bytes, with its final blank line (431 beyond); also the response head limit. Default 2048. */
@@ -366,7 +373,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   }
 
   private accept(socket: TCP): void {
-    if (this.connections.size >= (this.options.maxConnections ?? 4)) {
+    if (this.connections.size >= (this.options.maxConnections ?? 4) && !(this.options.evictIdle && this.evictOldestIdle())) {
       this.reject(socket);
       return;
     }
@@ -379,6 +386,22 @@ export class HttpServer extends Emitter<HttpServerEvents> {
       this.release(connection, buffers);
       this.reportError(error);
     }
+  }
+
+  /** Close the connection idle the longest; false if none is idle. */
+  private evictOldestIdle(): boolean {
+    let oldest: HttpConnection | null = null;
+    let since = Infinity;
+    for (const connection of this.connections) {
+      const at = connection.idleAt;
+      if (at >= 0 && at < since) {
+        since = at;
+        oldest = connection;
+      }
+    }
+    if (!oldest) return false;
+    oldest.destroy();
+    return true;
   }
 
   /**
@@ -498,6 +521,12 @@ class HttpConnection {
     this.buffers = buffers;
     this.rbuf = buffers.read;
     this.buf = buffers.head;
+  }
+
+  /** Since when this connection waits between requests with nothing to send; -1 if busy. */
+  get idleAt(): number {
+    const waiting = !this.sending && !this.lingering && this.hlen === 0 && this.rs >= this.re && this.readable === 0;
+    return this.tcp && waiting ? this.idleSince : -1;
   }
 
   attach(socket: TCP): void {

@@ -53,6 +53,7 @@ const http = new HttpServer({
   store,
   websocket: { path: '/ws', server: ws },
   maxConnections: 8,
+  evictIdle: true, // a browser's idle keep-alive connections must not lock other phones out
   serverName: 'moddable-websockets',
 });
 const app = new LedApp(ws, new VirtualLed());

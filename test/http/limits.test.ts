@@ -221,6 +221,21 @@ describe('connection cap', () => {
     expect((await d.request(get('/style.css'))).status).toBe(200);
   });
 
+  it('with evictIdle, a newcomer closes the longest-idle keep-alive connection instead of getting 503', async () => {
+    const { port, server } = startServer({ store: sampleStore(), maxConnections: 2, evictIdle: true });
+    const a = await RawClient.connect(port);
+    expect((await a.request(get('/style.css'))).status).toBe(200); // a: served, now idle
+    await new Promise((r) => setTimeout(r, 30));
+    const b = await RawClient.connect(port);
+    expect((await b.request(get('/style.css'))).status).toBe(200); // b: idle since later
+    await waitFor(() => server.connectionsCount === 2, 'two connections');
+    const c = await RawClient.connect(port);
+    expect((await c.request(get('/style.css'))).status).toBe(200);
+    await a.waitClosed(3000); // the oldest idle one made room
+    expect(b.closed).toBe(false);
+    expect((await b.request(get('/style.css'))).status).toBe(200);
+  });
+
   it('a rejected client that sends nothing is closed after a bounded linger', async () => {
     const { port, server } = startServer({ store: sampleStore(), maxConnections: 1 });
     const a = await RawClient.connect(port);
