@@ -90,6 +90,7 @@
 //   'error' for route and store exceptions, rejected (503) connections and stalled
 //   clients. Listener exceptions never reach the socket callbacks.
 
+import { refuse } from './reject';
 import Listener from 'embedded:io/socket/listener';
 import TCP from 'embedded:io/socket/tcp';
 import Timer from 'timer';
@@ -414,64 +415,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
         (this.options.serverName !== undefined ? `Server: ${this.options.serverName}\r\n` : '') +
         'Connection: close\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nRetry-After: 5\r\n\r\nserver full\n',
     ));
-    const limit = this.maxHeaderSize;
-    let answered = false;
-    let requestRead = false;
-    let done = false;
-    let state = IN_LINE;
-    let total = 0;
-    let scratch: Uint8Array | null = null;
-    const finish = (tcp: TCP): void => {
-      if (done) return;
-      done = true;
-      Timer.clear(guard);
-      try {
-        tcp.close();
-      } catch {
-        // already closed
-      }
-    };
-    const tcp: TCP = new TCP({
-      from: socket,
-      onWritable(count: number) {
-        if (answered || count < response.length) return;
-        answered = true;
-        try {
-          this.write(response);
-        } catch {
-          finish(this);
-          return;
-        }
-        if (requestRead) finish(this);
-      },
-      onReadable(count: number) {
-        try {
-          while (count > 0 && !done) {
-            scratch ??= new Uint8Array(64);
-            const n = count < scratch.length ? count : scratch.length;
-            this.read(n === scratch.length ? scratch : scratch.subarray(0, n));
-            count -= n;
-            for (let i = 0; i < n && !requestRead; i++) {
-              const byte = scratch[i];
-              if (byte === LF) {
-                if (state !== IN_LINE) requestRead = true;
-                else state = AFTER_LF;
-              } else if (byte === CR && state === AFTER_LF) state = AFTER_LF_CR;
-              else state = IN_LINE;
-            }
-            total += n;
-            if (total >= limit) requestRead = true; // enough: stop waiting for the end
-            if (requestRead && answered) finish(this);
-          }
-        } catch {
-          finish(this);
-        }
-      },
-      onError() {
-        finish(this);
-      },
-    });
-    const guard = Timer.set(() => finish(tcp), REJECT_LINGER);
+    refuse(socket, response, { maxHead: this.maxHeaderSize, linger: REJECT_LINGER });
     this.reportError(new Error('server full: rejected a connection with 503'));
   }
 }

@@ -5,15 +5,15 @@
 
 import Listener from 'embedded:io/socket/listener';
 import TCP from 'embedded:io/socket/tcp';
-import Timer from 'timer';
 import { SocketLink } from './socket-link';
+import { refuse } from './reject';
 import type { LinkOptions } from './socket-link';
 import { CloseCode } from './protocol';
 import { ReadyState } from './connection';
 import type { ConnectionOptions } from './connection';
 import type { ServerHandshakeOptions } from './handshake';
 import { errorResponse } from './handshake';
-import { HttpHeadReader, latin1Bytes } from './http-head';
+import { latin1Bytes } from './http-head';
 import type { HttpRequestHead } from './http-head';
 import { textCodec, utf8Length } from './utf8';
 import { Emitter } from './emitter';
@@ -297,50 +297,8 @@ export class WebSocketServer extends Emitter<ServerEvents> {
    * size and time) so the close does not reset the connection under the response.
    */
   private reject(socket: TCP, requestAlreadyRead: boolean): void {
-    const head = requestAlreadyRead ? null : new HttpHeadReader(this.options.maxHeaderSize ?? 2048);
     const response = latin1Bytes(errorResponse(503, 'server full', this.options.serverName, 'Retry-After: 5'));
-    let answered = false;
-    let requestRead = requestAlreadyRead;
-    let done = false;
-    let buffer: Uint8Array | null = null;
-    const finish = (tcp: TCP): void => {
-      if (done) return;
-      done = true;
-      Timer.clear(guard);
-      try {
-        tcp.close();
-      } catch {
-        // already closed
-      }
-    };
-    const tcp: TCP = new TCP({
-      from: socket,
-      onWritable(count: number) {
-        if (!answered && count >= response.length) {
-          answered = true;
-          this.write(response);
-          if (requestRead) finish(this);
-        }
-      },
-      onReadable(count: number) {
-        try {
-          while (count > 0 && !done) {
-            buffer ??= new Uint8Array(256);
-            const n = Math.min(count, buffer.length);
-            this.read(n === buffer.length ? buffer : buffer.subarray(0, n));
-            count -= n;
-            if (head && !requestRead && head.push(buffer, 0, n) !== -1) requestRead = true;
-            if (requestRead && answered) finish(this);
-          }
-        } catch {
-          finish(this);
-        }
-      },
-      onError() {
-        finish(this);
-      },
-    });
-    const guard = Timer.set(() => finish(tcp), REJECT_LINGER);
+    refuse(socket, response, { requestRead: requestAlreadyRead, maxHead: this.options.maxHeaderSize ?? 2048, linger: REJECT_LINGER });
     this.emit('error', new Error('server full: rejected a client with 503'));
   }
 }
