@@ -335,9 +335,6 @@ export class HttpServer extends Emitter<HttpServerEvents> {
           if (socket) server.accept(socket);
         }
       },
-      onError() {
-        server.reportError(new Error('listener failed'));
-      },
     };
     if (this.options.address !== undefined) listenerOptions.address = this.options.address;
     this.listener = new Listener(listenerOptions);
@@ -979,7 +976,8 @@ class HttpConnection {
         } else piece = this.bytes!.subarray(this.bodyPos, this.bodyPos + n);
       } else break;
       try {
-        tcp.write(piece);
+        // Moddable's typings narrow write() to its ByteBuffer; a flash view or bytes are both fine.
+        tcp.write(piece as Uint8Array<ArrayBuffer>);
       } catch {
         this.destroy(); // the peer went away
         return;

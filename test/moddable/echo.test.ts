@@ -5,6 +5,7 @@ import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { WebSocket as UndiciWebSocket } from 'undici';
+import { chromium } from 'playwright-core';
 
 const url = process.env.MODDABLE_ECHO_URL ?? '';
 const { hostname, port } = new URL(url || 'ws://127.0.0.1:1/');
@@ -138,6 +139,41 @@ asyncio.run(main())`,
     expect(py.stderr).toBe('');
     expect(py.stdout.trim()).toBe('ok 4002');
   });
+
+  it('works with headless Chromium: text, binary up to 65536 bytes, close 4000', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      const result = await page.evaluate(async (target) => {
+        const ws = new window.WebSocket(target);
+        ws.binaryType = 'arraybuffer';
+        await new Promise((resolve, reject) => {
+          ws.onopen = resolve;
+          ws.onerror = reject;
+        });
+        const next = (): Promise<string | ArrayBuffer> => new Promise((resolve) => (ws.onmessage = (e) => resolve(e.data as string | ArrayBuffer)));
+        const out: string[] = [];
+        for (const size of [0, 125, 126, 65535, 65536]) {
+          const bytes = new Uint8Array(size).map((_, i) => i & 255);
+          ws.send(bytes);
+          const echoed = new Uint8Array((await next()) as ArrayBuffer);
+          out.push(`${size}:${echoed.length === size && echoed.every((b, i) => b === (i & 255))}`);
+        }
+        ws.send('héllo €');
+        out.push(String(await next()));
+        const closed = new Promise<string>((resolve) => (ws.onclose = (e) => resolve(`${e.code} ${e.wasClean}`)));
+        ws.close(4000, 'done');
+        out.push(await closed);
+        return out;
+      }, url);
+      expect(result).toEqual(['0:true', '125:true', '126:true', '65535:true', '65536:true', 'héllo €', '4000 true']);
+    } finally {
+      await browser.close();
+    }
+  }, 60000);
 
   it('answers protocol violations with the right close code and closes TCP', async () => {
     const cases: Array<[string, Buffer, number]> = [
