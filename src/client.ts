@@ -6,10 +6,8 @@ import Timer from 'timer';
 import { SocketLink } from './socket-link';
 import type { LinkOptions } from './socket-link';
 import { CloseCode } from './protocol';
-import type { MessageType } from './protocol';
-import { ReadyState } from './connection';
 import type { ConnectionOptions } from './connection';
-import { decodeUtf8, textCodec, utf8Length } from './utf8';
+import { asBytes, deliver } from './message-data';
 import { Emitter } from './emitter';
 import { isIPv4, parseWebSocketUrl } from './url';
 import { platformResolver } from './platform';
@@ -147,35 +145,16 @@ export class WebSocketClient extends Emitter<ClientEvents> {
   }
 
   sendText(text: string): boolean {
-    const link = this.link;
-    if (!link || link.connection.state !== ReadyState.Open) return false;
-    const codec = textCodec();
-    const bytes = codec ? codec.encode(text) : null;
-    if (!link.canSend(bytes ? bytes.length : utf8Length(text))) return false;
-    const sent = bytes ? link.connection.sendTextBytes(bytes) : link.connection.sendText(text);
-    link.settle();
-    return sent;
+    return !!this.link && this.link.sendText(text);
   }
 
   sendBinary(data: ArrayBuffer | ArrayBufferView): boolean {
-    const link = this.link;
-    if (!link || link.connection.state !== ReadyState.Open) return false;
-    const bytes = asBytes(data);
-    if (!link.canSend(bytes.length)) return false;
-    const sent = link.connection.sendBinary(bytes);
-    link.settle();
-    return sent;
+    return !!this.link && this.link.sendBytes('binary', asBytes(data));
   }
 
   /** Send one fragment of a message of unknown length (see WebSocketConnection.sendFragment). */
   sendFragment(data: ArrayBuffer | ArrayBufferView, isText: boolean, first: boolean, last: boolean): boolean {
-    const link = this.link;
-    if (!link || link.connection.state !== ReadyState.Open) return false;
-    const bytes = asBytes(data);
-    if (!link.canSend(bytes.length)) return false;
-    const sent = link.connection.sendFragment(isText ? 'text' : 'binary', bytes, 0, bytes.length, first, last);
-    link.settle();
-    return sent;
+    return !!this.link && this.link.sendFragment(isText ? 'text' : 'binary', asBytes(data), first, last);
   }
 
   ping(payload?: ArrayBuffer | ArrayBufferView): boolean {
@@ -270,16 +249,4 @@ export class WebSocketClient extends Emitter<ClientEvents> {
     if (this.resolveTimer) Timer.clear(this.resolveTimer);
     this.resolveTimer = null;
   }
-}
-
-/** Text as a string; binary as a view valid during the handler. */
-export function deliver(type: MessageType, data: Uint8Array, start: number, end: number): string | Uint8Array {
-  return type === 'text' ? decodeUtf8(data, start, end) : data.subarray(start, end);
-}
-
-export function asBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError('expected a string, an ArrayBuffer or a view');
 }

@@ -15,9 +15,9 @@ import type { ServerHandshakeOptions } from './handshake';
 import { errorResponse } from './handshake';
 import { latin1Bytes } from './http-head';
 import type { HttpRequestHead } from './http-head';
-import { textCodec, utf8Length } from './utf8';
+import { textCodec } from './utf8';
 import { Emitter } from './emitter';
-import { asBytes, deliver } from './client';
+import { asBytes, deliver } from './message-data';
 
 export interface ServerOptions {
   /** Listening port (stand-alone). Default 80. */
@@ -141,21 +141,14 @@ export class WebSocketServer extends Emitter<ServerEvents> {
 
   /** Send to every open client. Returns how many accepted it (a full send budget refuses). */
   broadcast(data: string | ArrayBuffer | ArrayBufferView): number {
+    const codec = typeof data === 'string' ? textCodec() : null;
+    // Encode text once for every client when the engine can (else each link measures it).
+    const bytes = typeof data !== 'string' ? asBytes(data) : codec ? codec.encode(data) : null;
+    const type = typeof data === 'string' ? 'text' : 'binary';
     let sent = 0;
-    if (typeof data === 'string') {
-      const codec = textCodec();
-      const bytes = codec ? codec.encode(data) : null;
-      const size = bytes ? bytes.length : utf8Length(data);
-      for (const client of this.clients.values()) {
-        if (!client.open || !client.link.canSend(size)) continue;
-        if (bytes ? client.link.connection.sendTextBytes(bytes) : client.link.connection.sendText(data)) sent++;
-        client.link.settle();
-      }
-    } else {
-      const bytes = asBytes(data);
-      for (const client of this.clients.values()) {
-        if (client.open && this.sendBytes(client, bytes)) sent++;
-      }
+    for (const client of this.clients.values()) {
+      if (!client.open) continue;
+      if (bytes ? client.link.sendBytes(type, bytes) : client.link.sendText(data as string)) sent++;
     }
     return sent;
   }
@@ -167,29 +160,18 @@ export class WebSocketServer extends Emitter<ServerEvents> {
 
   sendText(endpoint: string, text: string): boolean {
     const client = this.clients.get(endpoint);
-    if (!client || !client.open) return false;
-    const codec = textCodec();
-    const bytes = codec ? codec.encode(text) : null;
-    if (!client.link.canSend(bytes ? bytes.length : utf8Length(text))) return false;
-    const sent = bytes ? client.link.connection.sendTextBytes(bytes) : client.link.connection.sendText(text);
-    client.link.settle();
-    return sent;
+    return !!client && client.open && client.link.sendText(text);
   }
 
   sendBinary(endpoint: string, data: ArrayBuffer | ArrayBufferView): boolean {
     const client = this.clients.get(endpoint);
-    return !!client && client.open && this.sendBytes(client, asBytes(data));
+    return !!client && client.open && client.link.sendBytes('binary', asBytes(data));
   }
 
   /** One fragment of a message of unknown length to one client (streaming, echo). */
   sendFragment(endpoint: string, data: ArrayBuffer | ArrayBufferView, isText: boolean, first: boolean, last: boolean): boolean {
     const client = this.clients.get(endpoint);
-    if (!client || !client.open) return false;
-    const bytes = asBytes(data);
-    if (!client.link.canSend(bytes.length)) return false;
-    const sent = client.link.connection.sendFragment(isText ? 'text' : 'binary', bytes, 0, bytes.length, first, last);
-    client.link.settle();
-    return sent;
+    return !!client && client.open && client.link.sendFragment(isText ? 'text' : 'binary', asBytes(data), first, last);
   }
 
   /** Bytes queued for one client (0 if unknown). */
@@ -222,13 +204,6 @@ export class WebSocketServer extends Emitter<ServerEvents> {
       client.link.connection.close(CloseCode.GoingAway, 'server stopping');
       client.link.settle();
     }
-  }
-
-  private sendBytes(client: Client, bytes: Uint8Array): boolean {
-    if (!client.link.canSend(bytes.length)) return false;
-    const sent = client.link.connection.sendBinary(bytes);
-    client.link.settle();
-    return sent;
   }
 
   private accept(socket: TCP, request: HttpRequestHead | null, rest?: Uint8Array): boolean {

@@ -6,7 +6,9 @@
 
 import TCP from 'embedded:io/socket/tcp';
 import Timer from 'timer';
-import { WebSocketConnection } from './connection';
+import { ReadyState, WebSocketConnection } from './connection';
+import type { MessageType } from './protocol';
+import { textCodec, utf8Length } from './utf8';
 import type { ConnectionHandler, ConnectionOptions } from './connection';
 import { SendQueue } from './send-queue';
 import { platformNow, platformRandom } from './platform';
@@ -107,6 +109,36 @@ export class SocketLink {
     const frames = this.maxFragmentSize > 0 ? Math.max(1, Math.ceil(bytes / this.maxFragmentSize)) : 1;
     const room = (this.queue.length === 0 ? this.writable : 0) + this.queue.free - CONTROL_RESERVE;
     return bytes + frames * HEADER_BUDGET <= room;
+  }
+
+  /**
+   * Send a text message within the send budget. With a native codec the string is
+   * encoded once here (and its byte length is exact); without one, measured first.
+   * False when the connection is not open or the message does not fit.
+   */
+  sendText(text: string): boolean {
+    const codec = textCodec();
+    if (codec) return this.sendBytes('text', codec.encode(text));
+    if (this.connection.state !== ReadyState.Open || !this.canSend(utf8Length(text))) return false;
+    const sent = this.connection.sendText(text);
+    this.settle();
+    return sent;
+  }
+
+  /** Send a whole message of bytes (text: valid UTF-8) within the send budget. */
+  sendBytes(type: MessageType, bytes: Uint8Array): boolean {
+    if (this.connection.state !== ReadyState.Open || !this.canSend(bytes.length)) return false;
+    const sent = type === 'text' ? this.connection.sendTextBytes(bytes) : this.connection.sendBinary(bytes);
+    this.settle();
+    return sent;
+  }
+
+  /** Send one fragment of a message of unknown length within the send budget. */
+  sendFragment(type: MessageType, bytes: Uint8Array, first: boolean, last: boolean): boolean {
+    if (this.connection.state !== ReadyState.Open || !this.canSend(bytes.length)) return false;
+    const sent = this.connection.sendFragment(type, bytes, 0, bytes.length, first, last);
+    this.settle();
+    return sent;
   }
 
   /** Call after any operation on the connection: re-arms the timer for its next deadline. */
