@@ -45,7 +45,7 @@ function run(command, args, options = {}) {
 console.log('test:moddable: building hosts/moddable/echo with mcconfig -d -p lin');
 run(join(bin, 'mcconfig'), ['-d', '-p', 'lin'], { cwd: app });
 const tmp = join(MODDABLE, 'build', 'tmp', 'lin', 'mc', 'debug', 'echo');
-run('make', ['-C', tmp, '-f', 'makefile', 'build']); // the "build" target only: no pkill
+run('make', ['-C', tmp, '-f', 'makefile', 'build']); // the "build" target only: the default one stops every simulator
 const so = join(MODDABLE, 'build', 'bin', 'lin', 'mc', 'debug', 'echo', 'mc.so');
 
 let display = process.env.DISPLAY;
