@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { concat } from './harness';
 import { FrameParser } from '../src/parser';
 import type { FrameHandler, FrameParserOptions, Role } from '../src/parser';
 import { FrameEncoder } from '../src/encoder';
@@ -23,15 +24,7 @@ function hex(data: Uint8Array, start = 0, end = data.length): string {
 }
 
 function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
