@@ -2,7 +2,7 @@
 // functions over parsed heads and strings. No I/O, no host globals.
 
 import { base64Decode, base64Encode } from './base64';
-import { headerValue, hasToken, isToken, latin1Bytes, listItems } from './http-head';
+import { headerValue, hasToken, isFieldText, isToken, latin1Bytes, listItems } from './http-head';
 import type { HttpRequestHead, HttpResponseHead } from './http-head';
 import { sha1 } from './sha1';
 
@@ -15,7 +15,9 @@ export type HandshakeResult<T> = { ok: true; value: T } | { ok: false; reason: s
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-let digest: (data: Uint8Array) => Uint8Array = (data) => sha1(data);
+// null = the TypeScript sha1 (a binding that starts as a function is read-only after
+// Moddable preloads the module, so overridable bindings start as null).
+let digest: ((data: Uint8Array) => Uint8Array) | null = null;
 
 /** Install a native SHA-1 (must return the 20-byte digest of all of data). */
 export function setSha1(fn: (data: Uint8Array) => Uint8Array): void {
@@ -24,7 +26,8 @@ export function setSha1(fn: (data: Uint8Array) => Uint8Array): void {
 
 /** The Sec-WebSocket-Accept value for a Sec-WebSocket-Key. */
 export function acceptKey(key: string): string {
-  return base64Encode(digest(latin1Bytes(key + GUID)));
+  const bytes = latin1Bytes(key + GUID);
+  return base64Encode(digest ? digest(bytes) : sha1(bytes));
 }
 
 // Header names the handshake owns; callers may not set them through `headers`.
@@ -33,16 +36,30 @@ const RESERVED = [
   'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept',
 ];
 
-// Field values we write: HTAB, SP, VCHAR, obs-text. Anything else (CR, LF, NUL...) could inject headers.
-const SAFE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-// A resource name: visible ASCII, no fragment (RFC 6455 section 3); the server refuses '#' too.
-const SAFE_PATH = /^\/[\x21\x22\x24-\x7e]*$/;
-// RFC 3986 reg-name (also covers IPv4): unreserved, sub-delims and pct-encoded characters.
-const SAFE_HOST = /^[0-9A-Za-z\-._~!$&'()*+,;=%]+$/;
-const IPV6 = /^[0-9A-Fa-f:.]+$/;
+// Field values we write are checked with isFieldText (HTAB, SP, VCHAR, obs-text): anything
+// else (CR, LF, NUL...) could inject headers. The RegExps below are created on first use,
+// not at module load (see headPatterns in ./http-head: preloaded RegExps crash XS).
+interface RequestPatterns {
+  /** A resource name: visible ASCII, no fragment (RFC 6455 section 3); the server refuses '#' too. */
+  readonly path: RegExp;
+  /** RFC 3986 reg-name (also covers IPv4): unreserved, sub-delims and pct-encoded characters. */
+  readonly host: RegExp;
+  readonly ipv6: RegExp;
+}
+
+let patterns: RequestPatterns | null = null;
+
+function requestPatterns(): RequestPatterns {
+  patterns ??= {
+    path: /^\/[\x21\x22\x24-\x7e]*$/,
+    host: /^[0-9A-Za-z\-._~!$&'()*+,;=%]+$/,
+    ipv6: /^[0-9A-Fa-f:.]+$/,
+  };
+  return patterns;
+}
 
 function checkValue(what: string, value: string): void {
-  if (!SAFE_VALUE.test(value)) throw new Error(`${what} contains a control character (CR, LF, NUL...)`);
+  if (!isFieldText(value)) throw new Error(`${what} contains a control character (CR, LF, NUL...)`);
 }
 
 export interface ClientRequestOptions {
@@ -62,13 +79,14 @@ export interface ClientRequestOptions {
  */
 export function createClientRequest(options: ClientRequestOptions, random: RandomSource): { request: string; key: string } {
   const { path, port, secure = false } = options;
-  if (!SAFE_PATH.test(path)) throw new Error(`invalid path ${JSON.stringify(path)}: must start with '/' and contain no spaces, '#' or control characters`);
+  const safe = requestPatterns();
+  if (!safe.path.test(path)) throw new Error(`invalid path ${JSON.stringify(path)}: must start with '/' and contain no spaces, '#' or control characters`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port ${port}`);
   let host = options.host;
   // IPv6 literals are bracketed in Host (RFC 3986 IP-literal); other names must not hold ':'.
   const bracketed = host.length > 2 && host[0] === '[' && host[host.length - 1] === ']';
   const bare = bracketed ? host.slice(1, -1) : host;
-  if (bare.indexOf(':') >= 0 ? !IPV6.test(bare) : bracketed || !SAFE_HOST.test(bare)) {
+  if (bare.indexOf(':') >= 0 ? !safe.ipv6.test(bare) : bracketed || !safe.host.test(bare)) {
     throw new Error(`invalid host ${JSON.stringify(options.host)} (give the port separately)`);
   }
   if (bare.indexOf(':') >= 0) host = `[${bare}]`;

@@ -129,15 +129,31 @@ export interface HttpResponseHead {
   headers: HttpHeaders;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) (HTTP\/[0-9]\.[0-9])$/;
-const STATUS_LINE = /^(HTTP\/[0-9]\.[0-9]) ([1-9][0-9][0-9])(?: (.*))?$/;
-// Field values and reason phrases: HTAB, SP, VCHAR and obs-text (0x80-0xFF); no other controls.
-const FIELD_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
+interface HeadPatterns {
+  readonly token: RegExp;
+  readonly requestLine: RegExp;
+  readonly statusLine: RegExp;
+  /** Field values and reason phrases: HTAB, SP, VCHAR and obs-text (0x80-0xFF); no other controls. */
+  readonly fieldText: RegExp;
+}
+
+// Created on first use, never at module load: Moddable preloads modules into flash, and
+// XS (SDK 8.2.3) crashes in RegExp exec on a preloaded RegExp given a ~1.2 KB input.
+let patterns: HeadPatterns | null = null;
+
+function headPatterns(): HeadPatterns {
+  patterns ??= {
+    token: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
+    requestLine: /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) (HTTP\/[0-9]\.[0-9])$/,
+    statusLine: /^(HTTP\/[0-9]\.[0-9]) ([1-9][0-9][0-9])(?: (.*))?$/,
+    fieldText: /^[\t\x20-\x7e\x80-\xff]*$/,
+  };
+  return patterns;
+}
 
 /** True when text is an RFC 7230 token (method, header name, subprotocol). */
 export function isToken(text: string): boolean {
-  return TOKEN.test(text);
+  return headPatterns().token.test(text);
 }
 
 /**
@@ -167,7 +183,13 @@ function trimOws(value: string): string {
   return value.slice(a, b);
 }
 
+/** True when text is HTAB, SP, VCHAR and obs-text only (a field value or reason phrase). */
+export function isFieldText(text: string): boolean {
+  return headPatterns().fieldText.test(text);
+}
+
 function parseFields(all: string[]): HttpHeaders | null {
+  const { token, fieldText } = headPatterns();
   const headers = new Map<string, string[]>();
   for (let i = 1; i < all.length; i++) {
     const line = all[i];
@@ -175,9 +197,9 @@ function parseFields(all: string[]): HttpHeaders | null {
     // No colon, an empty line, or obs-fold (a leading SP/HTAB): its name is not a token.
     if (colon <= 0) return null;
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return null;
+    if (!token.test(name)) return null;
     const value = trimOws(line.slice(colon + 1));
-    if (!FIELD_TEXT.test(value)) return null;
+    if (!fieldText.test(value)) return null;
     const key = name.toLowerCase();
     const values = headers.get(key);
     if (values) values.push(value);
@@ -190,7 +212,7 @@ function parseFields(all: string[]): HttpHeaders | null {
 export function parseRequestHead(text: string): HttpRequestHead | null {
   const all = lines(text);
   if (!all) return null;
-  const m = REQUEST_LINE.exec(all[0]);
+  const m = headPatterns().requestLine.exec(all[0]);
   if (!m) return null;
   const headers = parseFields(all);
   if (!headers) return null;
@@ -201,10 +223,10 @@ export function parseRequestHead(text: string): HttpRequestHead | null {
 export function parseResponseHead(text: string): HttpResponseHead | null {
   const all = lines(text);
   if (!all) return null;
-  const m = STATUS_LINE.exec(all[0]);
+  const m = headPatterns().statusLine.exec(all[0]);
   if (!m) return null;
   const reason = m[3] ?? '';
-  if (!FIELD_TEXT.test(reason)) return null;
+  if (!isFieldText(reason)) return null;
   const headers = parseFields(all);
   if (!headers) return null;
   return { version: m[1], status: Number(m[2]), reason, headers };

@@ -95,7 +95,7 @@ import Listener from 'embedded:io/socket/listener';
 import TCP from 'embedded:io/socket/tcp';
 import Timer from 'timer';
 import { Emitter } from './emitter';
-import { hasToken, headerValue, latin1Bytes, latin1Text, parseRequestHead } from './http-head';
+import { hasToken, headerValue, isToken, latin1Bytes, latin1Text, parseRequestHead } from './http-head';
 import type { HttpRequestHead } from './http-head';
 import { platformNow } from './platform';
 import { decodeUtf8, encodeUtf8, isValidUtf8 } from './utf8';
@@ -220,11 +220,24 @@ const LINGER = 1000;
 /** A rejected (503) connection may take this long to send its request (ms). */
 const REJECT_LINGER = 2000;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const DIGITS = /^[0-9]+$/;
-const QVALUE = /^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$/;
-// Any request line "METHOD TARGET HTTP/<digits>[.<digits>]" (to tell 505 from 400).
-const VERSIONED_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e]+ HTTP\/([0-9]+)(?:\.[0-9]+)?$/;
+interface ServerPatterns {
+  readonly digits: RegExp;
+  readonly qvalue: RegExp;
+  /** Any request line "METHOD TARGET HTTP/<digits>[.<digits>]" (to tell 505 from 400). */
+  readonly versionedLine: RegExp;
+}
+
+// Created on first use, not at module load (see headPatterns in ./http-head).
+let patterns: ServerPatterns | null = null;
+
+function serverPatterns(): ServerPatterns {
+  patterns ??= {
+    digits: /^[0-9]+$/,
+    qvalue: /^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$/,
+    versionedLine: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e]+ HTTP\/([0-9]+)(?:\.[0-9]+)?$/,
+  };
+  return patterns;
+}
 
 interface Buffers {
   read: Uint8Array;
@@ -250,7 +263,7 @@ export function acceptsGzip(value: string | undefined): boolean {
       const p = params[k].trim();
       if (p.length >= 2 && (p[0] === 'q' || p[0] === 'Q') && p[1] === '=') {
         const text = p.slice(2);
-        q = QVALUE.test(text) ? Number(text) : 0; // an invalid weight is not an acceptance
+        q = serverPatterns().qvalue.test(text) ? Number(text) : 0; // an invalid weight is not an acceptance
       }
     }
     if (coding === 'gzip' || coding === 'x-gzip') gzip = Math.max(gzip, q);
@@ -626,7 +639,7 @@ class HttpConnection {
     if (!request) {
       const first = text.slice(0, this.lineEnd >= 0 ? this.lineEnd : text.length);
       const line = first.endsWith('\r') ? first.slice(0, -1) : first;
-      const m = VERSIONED_LINE.exec(line);
+      const m = serverPatterns().versionedLine.exec(line);
       this.sendError('', '', m && Number(m[1]) >= 2 ? 505 : 400, true);
       return;
     }
@@ -651,7 +664,7 @@ class HttpConnection {
     let length = 0;
     if (lengths) {
       for (let i = 0; i < lengths.length; i++) {
-        if (!DIGITS.test(lengths[i]) || lengths[i] !== lengths[0]) return this.sendError(method, target, 400, true);
+        if (!serverPatterns().digits.test(lengths[i]) || lengths[i] !== lengths[0]) return this.sendError(method, target, 400, true);
       }
       length = Number(lengths[0]);
     }
@@ -833,7 +846,7 @@ class HttpConnection {
       if (headers) {
         for (const name of Object.keys(headers)) {
           const lower = name.toLowerCase();
-          if (!TOKEN.test(name) || lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') {
+          if (!isToken(name) || lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') {
             throw new Error(`route ${request.path}: header ${JSON.stringify(name)} not allowed`);
           }
           if (lower === 'cache-control') cacheControl = true;

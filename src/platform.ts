@@ -30,9 +30,12 @@ export interface PlatformPrimitives {
   now?: () => number;
 }
 
-let random: RandomSource = mathRandom;
+// Every binding a host may replace starts as null with the default applied at use:
+// after Moddable preloads a module into flash, a module binding that holds a function
+// can no longer be assigned ("set clock: const"), one that holds null can.
+let random: RandomSource | null = null;
 let resolver: Resolver | null = null;
-let clock: () => number = Date.now;
+let clock: (() => number) | null = null;
 
 export function installPlatform(primitives: PlatformPrimitives): void {
   if (primitives.sha1) setSha1(primitives.sha1);
@@ -46,12 +49,12 @@ export function installPlatform(primitives: PlatformPrimitives): void {
 
 /** The host's monotonic clock in milliseconds. */
 export function platformNow(): number {
-  return clock();
+  return clock ? clock() : Date.now();
 }
 
 /** The host's random source (Math.random until a host installs one). */
 export function platformRandom(): RandomSource {
-  return random;
+  return random ?? mathRandom;
 }
 
 /** The host's resolver, or null: then only IPv4 literals and "localhost" can be reached. */

@@ -244,7 +244,13 @@ function replaceSurrogates(bytes: Uint8Array): Uint8Array {
   return bytes;
 }
 
-let codec: TextCodec | null = detectCodec();
+// undefined until first use (detected then): see the null-start rule in src/platform.ts.
+let codec: TextCodec | null | undefined;
+
+function currentCodec(): TextCodec | null {
+  if (codec === undefined) codec = detectCodec();
+  return codec;
+}
 
 /**
  * Install a native codec ('detect': the global TextEncoder/TextDecoder), or null to
@@ -255,11 +261,12 @@ export function setTextCodec(next: TextCodec | null | 'detect'): void {
 }
 
 export function textCodec(): TextCodec | null {
-  return codec;
+  return currentCodec();
 }
 
 /** UTF-8 bytes of a string in a new array (lone surrogates become U+FFFD). */
 export function encodeUtf8(text: string): Uint8Array {
+  const codec = currentCodec();
   if (codec) return codec.encode(text);
   const out = new Uint8Array(utf8Length(text));
   const writer = new Utf8Writer();
@@ -276,6 +283,7 @@ const DECODE_CHUNK = 64;
  * where the protocol requires it).
  */
 export function decodeUtf8(data: Uint8Array, start = 0, end = data.length): string {
+  const codec = currentCodec();
   if (codec) return codec.decode(data, start, end);
   let result = '';
   const units: number[] = [];

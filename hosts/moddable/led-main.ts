@@ -14,12 +14,12 @@
 // holds ~372 slots and each idle keep-alive HTTP connection ~78; the 5th client aborted
 // the machine ("memory full"). 4 clients + 2 connections leave ~350 slots spare.
 import config from 'mc/config';
-import { HttpServer } from 'src/http-server';
-import { WebSocketServer } from 'src/server';
-import { LedApp, ledAccessCheck } from 'src/led-app';
-import { installModdablePlatform } from 'moddable-platform';
+import { HttpServer } from 'websockets/http-server';
+import { WebSocketServer } from 'websockets/server';
+import { LedApp, ledAccessCheck } from 'websockets/led-app';
+import { installModdablePlatform } from 'websockets/moddable-platform';
 import { AtomLed, watchButton } from 'led-driver';
-import { ResourceStore } from './resource-store';
+import { ResourceStore } from 'websockets/resource-store';
 
 /** Per-connection buffer sizes (bytes). Options of the servers, not code. */
 export const LED_BUFFERS = {
@@ -62,7 +62,7 @@ const store = new ResourceStore(['index.html', 'app.js', 'app.css']);
 export const ws = new WebSocketServer({
   isStandAlone: false,
   prefix: '/ws',
-  maxClients: numberSetting('maxClients', 4),
+  maxClients: numberSetting('maxClients', 8),
   checkOrigin: ledAccessCheck(token),
   serverName: 'moddable-websockets',
   ...LED_BUFFERS.ws,
@@ -71,7 +71,7 @@ export const http = new HttpServer({
   port,
   store,
   websocket: { path: '/ws', server: ws },
-  maxConnections: numberSetting('maxConnections', 2),
+  maxConnections: numberSetting('maxConnections', 4),
   evictIdle: true, // a browser's idle keep-alive connections must not lock other phones out
   serverName: 'moddable-websockets',
   ...LED_BUFFERS.http,

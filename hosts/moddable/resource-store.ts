@@ -4,8 +4,8 @@
 // nothing is copied into the XS heap however large the file. ETags are computed once,
 // here (FNV-1a over the bytes, read in place), when the store is built.
 import Resource from 'Resource';
-import { contentTypeFor, etagOf } from 'src/static-store';
-import type { StaticEntry, StaticStore } from 'src/static-store';
+import { contentTypeFor, etagOf } from 'websockets/static-store';
+import type { StaticEntry, StaticStore } from 'websockets/static-store';
 
 type Body = ArrayBuffer | ArrayBufferView;
 

@@ -1,8 +1,8 @@
 // Echo server app for the Moddable simulator (mcsim on lin/mac/win): the same
 // src/ modules as on the device and on Node, on Moddable's own ECMA-419 sockets.
 // The interop tests run against it (npm run test:moddable).
-import { startEchoServer } from 'src/echo-app';
-import { installModdablePlatform } from 'moddable-platform';
+import { startEchoServer } from 'websockets/echo-app';
+import { installModdablePlatform } from 'websockets/moddable-platform';
 
 installModdablePlatform();
 
