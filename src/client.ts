@@ -3,7 +3,7 @@
 // silent peer by keepAliveInterval + serverTimeout, the close handshake by serverTimeout.
 
 import Timer from 'timer';
-import { SocketLink } from './socket-link';
+import { SocketLink, checkLinkOptions } from './socket-link';
 import type { LinkOptions } from './socket-link';
 import { CloseCode } from './protocol';
 import type { ConnectionOptions } from './connection';
@@ -75,8 +75,10 @@ export class WebSocketClient extends Emitter<ClientEvents> {
   private opened = false;
   private resolveTimer: TimerId | null = null;
 
+  /** Throws a RangeError for buffer sizes no connection could work with. */
   constructor(options: ClientOptions = {}) {
     super();
+    checkLinkOptions(options);
     this.options = options;
   }
 

@@ -219,6 +219,8 @@ const TOO_LARGE = -3;
 const LINGER = 1000;
 /** A rejected (503) connection may take this long to send its request (ms). */
 const REJECT_LINGER = 2000;
+/** evictIdle spares a connection that has sent nothing yet for this long (ms). */
+const FRESH_GRACE = 1000;
 
 interface ServerPatterns {
   readonly digits: RegExp;
@@ -462,6 +464,9 @@ class HttpConnection {
   private lingerWanted = false;
   private lingering = false;
 
+  /** A response was completed on this connection. */
+  private answered = false;
+
   // Deadlines (platformNow() ms) and the one timer.
   private idleSince = 0;
   private headStart = 0;
@@ -477,10 +482,16 @@ class HttpConnection {
     this.buf = buffers.head;
   }
 
-  /** Since when this connection waits between requests with nothing to send; -1 if busy. */
+  /**
+   * Since when this connection waits between requests with nothing to send; -1 if busy.
+   * A new connection counts as idle only once it has been silent for FRESH_GRACE: its
+   * first request is usually in flight, and closing under it resets the client.
+   */
   get idleAt(): number {
     const waiting = !this.sending && !this.lingering && this.hlen === 0 && this.rs >= this.re && this.readable === 0;
-    return this.tcp && waiting ? this.idleSince : -1;
+    if (!this.tcp || !waiting) return -1;
+    if (!this.answered && platformNow() - this.idleSince < FRESH_GRACE) return -1;
+    return this.idleSince;
   }
 
   attach(socket: TCP): void {
@@ -1028,6 +1039,7 @@ class HttpConnection {
     this.hlen = 0;
     this.hstate = IN_LINE;
     this.lineEnd = -1;
+    this.answered = true;
     this.idleSince = platformNow();
     if (this.pumping) return; // the pump loop goes on with the next request
     if (this.rs < this.re || this.readable > 0) this.pump();

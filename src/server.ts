@@ -5,7 +5,7 @@
 
 import Listener from 'embedded:io/socket/listener';
 import TCP from 'embedded:io/socket/tcp';
-import { SocketLink } from './socket-link';
+import { SocketLink, checkLinkOptions } from './socket-link';
 import { refuse } from './reject';
 import type { LinkOptions } from './socket-link';
 import { CloseCode } from './protocol';
@@ -85,8 +85,10 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   private nextId = 1;
   private stopping = false;
 
+  /** Throws a RangeError for buffer sizes no connection could work with. */
   constructor(options: ServerOptions = {}) {
     super();
+    checkLinkOptions(options);
     this.options = options;
   }
 

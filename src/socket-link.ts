@@ -36,6 +36,21 @@ export type LinkEvents = Omit<ConnectionHandler, 'write' | 'end'>;
 const CONTROL_RESERVE = 2 * (125 + 14);
 /** Largest frame header, used to budget messages before they are encoded. */
 const HEADER_BUDGET = 14;
+/** The smallest send queue that admits a message at all (a 1-byte one). */
+export const MIN_SEND_QUEUE = CONTROL_RESERVE + HEADER_BUDGET + 1;
+
+/** Throws a RangeError for link options no connection could work with. */
+export function checkLinkOptions(options: LinkOptions): void {
+  const { readBufferSize, sendQueueSize } = options;
+  if (readBufferSize !== undefined && !(Number.isInteger(readBufferSize) && readBufferSize >= 1)) {
+    throw new RangeError(`readBufferSize must be a whole number >= 1, got ${readBufferSize}`);
+  }
+  if (sendQueueSize !== undefined && !(Number.isInteger(sendQueueSize) && sendQueueSize >= MIN_SEND_QUEUE)) {
+    throw new RangeError(
+      `sendQueueSize must be a whole number >= ${MIN_SEND_QUEUE} (${CONTROL_RESERVE} bytes are kept for control frames), got ${sendQueueSize}`,
+    );
+  }
+}
 
 export class SocketLink {
   readonly connection: WebSocketConnection;
@@ -53,6 +68,7 @@ export class SocketLink {
   private pumping = false;
 
   constructor(connectionOptions: ConnectionOptions, linkOptions: LinkOptions, events: LinkEvents) {
+    checkLinkOptions(linkOptions);
     this.readBuffer = new Uint8Array(linkOptions.readBufferSize ?? 1024);
     this.queue = new SendQueue(linkOptions.sendQueueSize ?? 4096);
     this.maxFragmentSize = connectionOptions.maxFragmentSize ?? 0;

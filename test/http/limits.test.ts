@@ -236,6 +236,32 @@ describe('connection cap', () => {
     expect((await b.request(get('/style.css'))).status).toBe(200);
   });
 
+  it('with evictIdle, a burst of new connections gets 200 or 503, never a reset under its request', async () => {
+    const { port, server } = startServer({ store: sampleStore(), maxConnections: 2, evictIdle: true });
+    // All connect before any request is read: the first two are new, not idle.
+    const clients = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
+    const results = await Promise.all(
+      clients.map((c) => c.request(get('/style.css')).then((r) => r.status, (e: Error) => `error: ${e.message}`)),
+    );
+    // Two are admitted at once; the others get 503, or 200 if a served one fell idle first.
+    for (const r of results) expect([200, 503], JSON.stringify(results)).toContain(r);
+    expect(results.filter((r) => r === 200).length).toBeGreaterThanOrEqual(2);
+    for (const c of clients) c.destroy();
+    await waitFor(() => server.connectionsCount === 0, 'all gone');
+  });
+
+  it('with evictIdle, a new connection silent for over a second is evicted for a newcomer', async () => {
+    const { port, server } = startServer({ store: sampleStore(), maxConnections: 1, evictIdle: true });
+    const silent = await RawClient.connect(port); // a browser's speculative pre-connect
+    await waitFor(() => server.connectionsCount === 1, 'one connection');
+    const early = await RawClient.connect(port);
+    expect((await early.request(get('/style.css'))).status).toBe(503); // within the grace
+    await new Promise((r) => setTimeout(r, 1100));
+    const late = await RawClient.connect(port);
+    expect((await late.request(get('/style.css'))).status).toBe(200);
+    await silent.waitClosed(3000);
+  });
+
   it('a rejected client that sends nothing is closed after a bounded linger', async () => {
     const { port, server } = startServer({ store: sampleStore(), maxConnections: 1 });
     const a = await RawClient.connect(port);
