@@ -1,7 +1,7 @@
 // Builds the device's copy of the LED web app: web/dist/<file> (plain) and
 // web/dist/<file>.gz (gzip -9, for serving with Content-Encoding: gzip) for each
 // file of web/, then prints raw and gzipped sizes. Deterministic output (gzip
-// header mtime 0). Exits 1 if the gzipped total exceeds the budget.
+// header mtime 0). A .js file is also written as <file>.plain for the Moddable builds. Exits 1 if the gzipped total exceeds the budget.
 //   node scripts/build-web.mjs [--budget=6144]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,6 +22,9 @@ for (const name of FILES) {
   const gz = gzipSync(raw, { level: constants.Z_BEST_COMPRESSION });
   writeFileSync(join(dist, name), raw);
   writeFileSync(join(dist, `${name}.gz`), gz);
+  // mcconfig takes .js files listed as resources for modules and leaves them out, so the
+  // Moddable builds embed plain JavaScript under this name (hosts/moddable/resource-store).
+  if (name.endsWith('.js')) writeFileSync(join(dist, `${name}.plain`), raw);
   rows.push([name, raw.length, gz.length]);
 }
 const total = rows.reduce((t, [, raw, gz]) => [t[0] + raw, t[1] + gz], [0, 0]);

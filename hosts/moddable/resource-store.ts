@@ -16,11 +16,14 @@ export class ResourceStore implements StaticStore {
    * names: resource names as the manifest stores them ("index.html", "app.js"...), each
    * served at '/' + name; for each, a resource `name + ".gz"` (if built in) is served
    * instead to clients that accept gzip. A name with neither resource is skipped.
+   * mcconfig leaves .js files listed as resources out (it takes them for modules), so the
+   * plain bytes of "app.js" are looked up as "app.js.plain" too (scripts/build-web.mjs).
    */
   constructor(names: readonly string[]) {
     for (const name of names) {
       const contentType = contentTypeFor(name);
-      if (Resource.exists(name)) this.add('/' + name, name, contentType, false);
+      const plain = Resource.exists(name) ? name : Resource.exists(name + '.plain') ? name + '.plain' : null;
+      if (plain !== null) this.add('/' + name, plain, contentType, false);
       if (Resource.exists(name + '.gz')) this.add('/' + name + '.gz', name + '.gz', contentType, true);
     }
   }
