@@ -1,0 +1,158 @@
+// npm run bench:moddable-memory — XS memory of the LED app in the real Moddable simulator
+// with the Atom Lite's fixed heap (hosts/moddable/led-memory: the app plus a probe that
+// traces chunk and slot use after a full GC every second), with 0, 1 and 8 browser
+// clients: each client is a headless Chromium page in its own browser context (like
+// separate phones: own HTTP connections) that loads the web app from the device and
+// connects its WebSocket. Then 8 pages are opened and closed 3 more times to show that
+// memory returns to its baseline. Prints a table; exits 1 if a client could not connect
+// or the heap was exceeded. Needs $MODDABLE (a Moddable SDK with its Linux tools built).
+// Never mcconfig -m on lin (its makefile kills every mcsim): build, start, stop by PID.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startXsbugListener } from '../test/moddable/xsbug-listener.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MODDABLE = process.env.MODDABLE;
+if (!MODDABLE || !existsSync(join(MODDABLE, 'build', 'bin', 'lin', 'release', 'mcconfig'))) {
+  console.log('bench:moddable-memory: SKIPPED: $MODDABLE is not set to a Moddable SDK with its Linux tools built.');
+  process.exit(0);
+}
+const PORT = 8080; // hosts/moddable/led-memory/manifest.json config
+const HEAP_SLOTS = 4928; // m5atom_lite creation, also in that manifest
+const CHUNK_BYTES = 78848;
+const SLOT_BYTES = 32; // an XS slot on a 64-bit host (16 bytes on the ESP32)
+const bin = join(MODDABLE, 'build', 'bin', 'lin', 'release');
+const env = { ...process.env, PATH: `${process.env.PATH}:${bin}` };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const started = [];
+const stopAll = () => {
+  for (const child of started.splice(0).reverse()) {
+    try {
+      process.kill(child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+};
+process.on('exit', stopAll);
+process.on('SIGINT', () => process.exit(130));
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'inherit'], env, ...options });
+  if (result.status !== 0) {
+    console.error(`bench:moddable-memory: ${command} ${args.join(' ')} failed (${result.status ?? result.signal})`);
+    process.exit(1);
+  }
+}
+
+spawnSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { stdio: 'ignore' });
+console.log('building hosts/moddable/led-memory (mcconfig -d -p lin, then make build)');
+run(join(bin, 'mcconfig'), ['-d', '-p', 'lin'], { cwd: join(root, 'hosts', 'moddable', 'led-memory') });
+run('make', ['-C', join(MODDABLE, 'build', 'tmp', 'lin', 'mc', 'debug', 'led-memory'), '-f', 'makefile', 'build']);
+const so = join(MODDABLE, 'build', 'bin', 'lin', 'mc', 'debug', 'led-memory', 'mc.so');
+
+let display = process.env.DISPLAY;
+if (!display) {
+  display = ':' + (60 + Math.floor(Math.random() * 10));
+  started.push(spawn('Xvfb', [display, '-screen', '0', '800x600x24', '-nolisten', 'tcp'], { stdio: 'ignore' }));
+  await sleep(1000);
+}
+const lines = [];
+let partial = '';
+let aborted = '';
+const xsbugPort = 6400 + Math.floor(Math.random() * 100);
+const xsbug = await startXsbugListener(xsbugPort, (text) => {
+  const parts = (partial + text).split('\n');
+  partial = parts.pop();
+  for (const line of parts) {
+    lines.push(line);
+    if (/abort|memory full|stack overflow/i.test(line)) aborted ||= line;
+  }
+});
+const config = mkdtempSync(join(tmpdir(), 'mcsim-memory-'));
+mkdirSync(join(config, 'tech.moddable.mcsim'));
+const mcsim = spawn(join(bin, 'mcsim'), [so], {
+  env: { ...env, DISPLAY: display, XDG_CONFIG_HOME: config, XSBUG_HOST: '127.0.0.1', XSBUG_PORT: String(xsbugPort) },
+  stdio: 'ignore',
+});
+started.push(mcsim);
+
+async function until(what, test, ms = 20000) {
+  const end = Date.now() + ms;
+  while (!test()) {
+    if (aborted) throw new Error(`the app aborted: ${aborted}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The next MEM line after `settle` ms that matches the expected counts. */
+async function measure(label, ws, settle = 2200) {
+  await sleep(settle);
+  const from = lines.length;
+  let mem = null;
+  await until(`MEM ws=${ws}`, () => {
+    for (let i = from; i < lines.length; i++) {
+      const m = /^MEM ws=(\d+) http=(\d+) chunk=(\d+) slot=(\d+) stack=(\d+).*timers=(\d+)/.exec(lines[i]);
+      if (m && Number(m[1]) === ws) mem = m.slice(1).map(Number);
+    }
+    return mem !== null;
+  });
+  const [clients, http, chunk, slot, , timers] = mem;
+  const row = { label, clients, http, chunk, slots: slot / SLOT_BYTES, timers };
+  rows.push(row);
+  console.log(`${label}: ws=${clients} http=${http} slots=${row.slots} chunk=${chunk} timers=${timers}`);
+  return row;
+}
+
+const rows = [];
+let browser = null;
+let status = 0;
+try {
+  await until('the app', () => lines.some((l) => l.startsWith('LED app:')));
+  await measure('started, nothing served yet', 0);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const open = async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${PORT}/`);
+    await page.waitForFunction(() => /connected/i.test(document.body.innerText), null, { timeout: 15000 });
+    return context;
+  };
+  let contexts = [await open()];
+  await measure('1 browser client (page served, WebSocket open)', 1);
+  while (contexts.length < 8) contexts.push(await open());
+  const eight = await measure('8 browser clients', 8);
+  for (const c of contexts) await c.close();
+  const baseline = await measure('all 8 closed', 0, 3500);
+  for (let round = 1; round <= 3; round++) {
+    contexts = [];
+    while (contexts.length < 8) contexts.push(await open());
+    await measure(`round ${round}: 8 browser clients`, 8);
+    for (const c of contexts) await c.close();
+    await measure(`round ${round}: all closed`, 0, 3500);
+  }
+  const last = rows[rows.length - 1];
+  console.log('\n| state | WebSocket clients | HTTP connections | slots used | chunk bytes used | timers |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.label} | ${r.clients} | ${r.http} | ${r.slots} | ${r.chunk} | ${r.timers} |`);
+  console.log(`\nAtom Lite heap: ${HEAP_SLOTS} slots, chunk ${CHUNK_BYTES} bytes (64-bit simulator: ${SLOT_BYTES}-byte slots; chunk bytes run larger than on the 32-bit ESP32).`);
+  console.log(`8 browser clients: ${eight.slots} of ${HEAP_SLOTS} slots (${Math.round((eight.slots / HEAP_SLOTS) * 100)}%), ${HEAP_SLOTS - eight.slots} spare.`);
+  console.log(`baseline after closing 8: ${baseline.slots} slots; after 3 more rounds: ${last.slots} (drift ${last.slots - baseline.slots}).`);
+  if (eight.slots > HEAP_SLOTS || eight.chunk > CHUNK_BYTES) status = 1;
+} catch (error) {
+  console.error(`bench:moddable-memory: ${error.message}`);
+  status = 1;
+}
+await browser?.close();
+stopAll();
+xsbug.close();
+rmSync(config, { recursive: true, force: true });
+process.exit(status);
