@@ -6,13 +6,13 @@
 //
 // Settings come from the manifest's "config" (or `mcconfig ... port=8080 token=SECRET`):
 //   port (default 80), token (default none: browsers must be served by this device),
-//   maxClients (WebSocket clients, default 4), maxConnections (HTTP, default 2).
+//   maxClients (WebSocket clients, default 8), maxConnections (HTTP, default 4).
 // Buffer sizes are chosen for the Atom Lite's fixed XS heap (LED_BUFFERS below); the
 // LED protocol's messages are 3 bytes. The limits come from the slot heap, not from
 // buffers: with the m5atom_lite creation (4,928 slots), measured in the simulator
-// (hosts/moddable/led-memory), the app idles at ~2,900 slots, each WebSocket client
-// holds ~372 slots and each idle keep-alive HTTP connection ~78; the 5th client aborted
-// the machine ("memory full"). 4 clients + 2 connections leave ~350 slots spare.
+// (npm run bench:moddable-memory), the app idles at ~454 slots (our modules are
+// preloaded into flash), each WebSocket client holds ~372 slots and each idle
+// keep-alive HTTP connection ~78; 8 browser clients used 3,747 slots.
 import config from 'mc/config';
 import { HttpServer } from 'websockets/http-server';
 import { WebSocketServer } from 'websockets/server';
