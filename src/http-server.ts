@@ -328,7 +328,10 @@ export class HttpServer extends Emitter<HttpServerEvents> {
     if (options.serverName !== undefined) checkFieldValue('serverName', options.serverName);
   }
 
-  /** The port actually listened on (useful with port 0 on hosts that support it). */
+  /**
+   * The port actually listened on where the host's listener reports it (hosts/sim: useful
+   * with port 0); otherwise, and when not listening, the configured port (default 80).
+   */
   get port(): number | undefined {
     const bound = this.listener as unknown as { port?: number } | null;
     return bound?.port ?? this.options.port ?? 80;
