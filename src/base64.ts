@@ -4,6 +4,7 @@
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const CODES: number[] = [];
 for (let i = 0; i < 64; i++) CODES.push(ALPHABET.charCodeAt(i));
+Object.freeze(CODES); // frozen: no RAM pointer for it once preloaded into flash
 const PAD = 0x3d; // '='
 
 // char code -> 6-bit value, -1 when not in the alphabet.

@@ -2,7 +2,7 @@
 // functions over parsed heads and strings. No I/O, no host globals.
 
 import { base64Decode, base64Encode } from './base64';
-import { headerValue, hasToken, isFieldText, isToken, latin1Bytes, listItems } from './http-head';
+import { headerValue, hasToken, isFieldText, isToken, latin1Bytes, listItems, reasonPhrase } from './http-head';
 import type { HttpRequestHead, HttpResponseHead } from './http-head';
 import { sha1 } from './sha1';
 
@@ -31,10 +31,10 @@ export function acceptKey(key: string): string {
 }
 
 // Header names the handshake owns; callers may not set them through `headers`.
-const RESERVED = [
+const RESERVED = Object.freeze([
   'host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version',
   'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept',
-];
+]);
 
 // Field values we write are checked with isFieldText (HTAB, SP, VCHAR, obs-text): anything
 // else (CR, LF, NUL...) could inject headers. The RegExps below are created on first use,
@@ -169,18 +169,6 @@ export type ServerDecision =
   | { ok: true; key: string; protocol: string; response: string }
   | { ok: false; status: number; reason: string; response: string };
 
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  101: 'Switching Protocols',
-  400: 'Bad Request',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  426: 'Upgrade Required',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 function serverLine(serverName: string | undefined): string {
   if (serverName === undefined) return '';
   checkValue('serverName', serverName);
@@ -196,7 +184,7 @@ export function errorResponse(status: number, reason: string, serverName?: strin
   const body = reason.replace(/[^\x20-\x7e]/g, '?') + '\n';
   if (extraHeaders && !extraHeaders.endsWith('\r\n')) extraHeaders += '\r\n';
   return (
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n` +
     serverLine(serverName) +
     `Connection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n` +
     extraHeaders +

@@ -258,3 +258,40 @@ export function listItems(value: string | undefined): string[] {
   }
   return out;
 }
+
+// Frozen: a preloaded module's unfrozen objects each cost a RAM pointer on the device.
+const STATUS_TEXT: Readonly<Record<number, string>> = Object.freeze({
+  101: 'Switching Protocols',
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No Content',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  505: 'HTTP Version Not Supported',
+});
+
+/** The reason phrase for a status code ('Unknown' for codes not listed). */
+export function reasonPhrase(status: number): string {
+  return STATUS_TEXT[status] ?? 'Unknown';
+}

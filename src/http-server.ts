@@ -95,7 +95,7 @@ import Listener from 'embedded:io/socket/listener';
 import TCP from 'embedded:io/socket/tcp';
 import Timer from 'timer';
 import { Emitter } from './emitter';
-import { hasToken, headerValue, isToken, latin1Bytes, latin1Text, parseRequestHead } from './http-head';
+import { hasToken, headerValue, isToken, latin1Bytes, reasonPhrase, latin1Text, parseRequestHead } from './http-head';
 import type { HttpRequestHead } from './http-head';
 import { platformNow } from './platform';
 import { decodeUtf8, encodeUtf8, isValidUtf8 } from './utf8';
@@ -166,36 +166,6 @@ export interface HttpServerEvents {
   error: (error: Error) => void;
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  101: 'Switching Protocols',
-  200: 'OK',
-  201: 'Created',
-  202: 'Accepted',
-  204: 'No Content',
-  301: 'Moved Permanently',
-  302: 'Found',
-  303: 'See Other',
-  304: 'Not Modified',
-  307: 'Temporary Redirect',
-  308: 'Permanent Redirect',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  503: 'Service Unavailable',
-  505: 'HTTP Version Not Supported',
-};
-
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
@@ -244,10 +214,6 @@ function serverPatterns(): ServerPatterns {
 interface Buffers {
   read: Uint8Array;
   head: Uint8Array;
-}
-
-function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? 'Unknown';
 }
 
 /** True when gzip is acceptable by an Accept-Encoding value (RFC 7231 5.3.4). */
@@ -889,7 +855,7 @@ class HttpConnection {
     this.entry = null;
     this.bytes = null;
     this.bodyPos = this.bodyEnd = 0;
-    const body = `${status} ${statusText(status)}\n`;
+    const body = `${status} ${reasonPhrase(status)}\n`;
     this.startHead(status);
     this.field('Content-Type', 'text/plain');
     this.field('Content-Length', String(body.length));
@@ -902,7 +868,7 @@ class HttpConnection {
   private startHead(status: number): void {
     this.outLen = 0;
     this.outPos = 0;
-    this.put('HTTP/1.1 ' + status + ' ' + statusText(status) + '\r\n');
+    this.put('HTTP/1.1 ' + status + ' ' + reasonPhrase(status) + '\r\n');
     const name = this.server.options.serverName;
     if (name !== undefined) this.field('Server', name);
   }

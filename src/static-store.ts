@@ -33,7 +33,7 @@ export interface StaticStore {
   get(path: string): StaticEntry | null;
 }
 
-const TYPES: Readonly<Record<string, string>> = {
+const TYPES: Readonly<Record<string, string>> = Object.freeze({
   html: 'text/html; charset=utf-8',
   htm: 'text/html; charset=utf-8',
   css: 'text/css; charset=utf-8',
@@ -51,7 +51,7 @@ const TYPES: Readonly<Record<string, string>> = {
   wasm: 'application/wasm',
   woff2: 'font/woff2',
   map: 'application/json',
-};
+});
 
 /** Content-Type for a path by its extension (a trailing ".gz" is looked through); application/octet-stream if unknown. */
 export function contentTypeFor(path: string): string {

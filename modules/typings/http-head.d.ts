@@ -53,3 +53,5 @@ export declare function headerValue(headers: HttpHeaders, name: string): string 
 export declare function hasToken(value: string | undefined, token: string): boolean;
 /** The non-empty elements of a comma-separated list, trimmed, in order. */
 export declare function listItems(value: string | undefined): string[];
+/** The reason phrase for a status code ('Unknown' for codes not listed). */
+export declare function reasonPhrase(status: number): string;

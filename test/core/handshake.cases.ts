@@ -445,7 +445,7 @@ test('errorResponse: extra headers (CRLF optional) and a sanitized body', () => 
   ok(text.indexOf('\r\nSec-WebSocket-Version: 13\r\n\r\n') > 0, text);
   ok(text.endsWith('\r\n\r\nv?rsion??\n'), text);
   ok(text.indexOf('Content-Length: 10\r\n') > 0);
-  ok(errorResponse(418, 'x').startsWith('HTTP/1.1 418 Error\r\n'));
+  ok(errorResponse(418, 'x').startsWith('HTTP/1.1 418 Unknown\r\n'));
 });
 
 test('server: every error response parses as an HTTP response', () => {
