@@ -7,7 +7,7 @@
 import { CloseCode, Opcode, isValidWireCloseCode } from './protocol';
 import type { MessageType } from './protocol';
 import { FrameParser } from './parser';
-import type { FrameHandler, FrameParserOptions, Role } from './parser';
+import type { FrameParserOptions, Role } from './parser';
 import { FrameEncoder } from './encoder';
 import { decodeUtf8, utf8Length } from './utf8';
 import { mathRandom } from './random';
@@ -136,7 +136,7 @@ export class WebSocketConnection {
     if (options.maxMessageSize !== undefined) parserOptions.maxMessageSize = options.maxMessageSize;
     if (options.maxFrameSize !== undefined) parserOptions.maxFrameSize = options.maxFrameSize;
     if (options.chunkSize !== undefined) parserOptions.chunkSize = options.chunkSize;
-    this.parser = new FrameParser(parserOptions, this.frameHandler());
+    this.parser = new FrameParser(parserOptions, this);
     this.encoder = new FrameEncoder(
       {
         role: options.role,
@@ -455,40 +455,55 @@ export class WebSocketConnection {
     }
   }
 
-  private frameHandler(): FrameHandler {
-    return {
-      onMessage: (type, data, start, end) => {
-        try {
-          this.handler.message?.(type, data, start, end);
-        } catch (error) {
-          this.reportError(error);
-        }
-      },
-      onChunk: (type, data, start, end, first, last) => {
-        try {
-          this.handler.chunk?.(type, data, start, end, first, last);
-        } catch (error) {
-          this.reportError(error);
-        }
-      },
-      onPing: (data, start, end) => {
-        if (this.readyState === ReadyState.Open) this.encoder.pong(data, start, end);
-        try {
-          this.handler.ping?.(data, start, end);
-        } catch (error) {
-          this.reportError(error);
-        }
-      },
-      onPong: (data, start, end) => {
-        try {
-          this.handler.pong?.(data, start, end);
-        } catch (error) {
-          this.reportError(error);
-        }
-      },
-      onClose: (code, data, start, end) => this.peerClosed(code, data, start, end),
-      onError: (code, reason) => this.protocolError(code, reason),
-    };
+  // FrameHandler: the parser reports to the connection itself. Methods on the prototype,
+  // not closures made per connection: in XS each closure costs ~11 heap slots, and the
+  // Atom Lite's whole heap is 4,928 slots.
+
+  /** @internal FrameHandler */
+  onMessage(type: MessageType, data: Uint8Array, start: number, end: number): void {
+    try {
+      this.handler.message?.(type, data, start, end);
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  /** @internal FrameHandler */
+  onChunk(type: MessageType, data: Uint8Array, start: number, end: number, first: boolean, last: boolean): void {
+    try {
+      this.handler.chunk?.(type, data, start, end, first, last);
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  /** @internal FrameHandler */
+  onPing(data: Uint8Array, start: number, end: number): void {
+    if (this.readyState === ReadyState.Open) this.encoder.pong(data, start, end);
+    try {
+      this.handler.ping?.(data, start, end);
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  /** @internal FrameHandler */
+  onPong(data: Uint8Array, start: number, end: number): void {
+    try {
+      this.handler.pong?.(data, start, end);
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  /** @internal FrameHandler */
+  onClose(code: number, data: Uint8Array, start: number, end: number): void {
+    this.peerClosed(code, data, start, end);
+  }
+
+  /** @internal FrameHandler */
+  onError(code: number, reason: string): void {
+    this.protocolError(code, reason);
   }
 
   private peerClosed(code: number, data: Uint8Array, start: number, end: number): void {

@@ -401,6 +401,22 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   }
 }
 
+// The socket callbacks of every HTTP connection: module functions, not closures made per
+// connection (in XS each closure costs ~11 heap slots).
+type ConnectionSocket = TCP & { connection?: HttpConnection };
+
+function connectionReadable(this: TCP, count: number): void {
+  (this as ConnectionSocket).connection?.onSocketReadable(count);
+}
+
+function connectionWritable(this: TCP, count: number): void {
+  (this as ConnectionSocket).connection?.onSocketWritable(count);
+}
+
+function connectionError(this: TCP): void {
+  (this as ConnectionSocket).connection?.destroy();
+}
+
 /** One HTTP connection: reads heads, answers them in order, streams bodies under onWritable. */
 class HttpConnection {
   private readonly server: HttpServer;
@@ -464,24 +480,31 @@ class HttpConnection {
   }
 
   attach(socket: TCP): void {
-    const connection = this;
     this.idleSince = platformNow();
-    this.tcp = new TCP({
+    const tcp = new TCP({
       from: socket,
       nodelay: true, // whole responses: their last segment should not wait for an ACK
-      onReadable(count: number) {
-        connection.readable = count;
-        connection.pump();
-      },
-      onWritable(count: number) {
-        connection.writable = count;
-        connection.flush();
-      },
-      onError() {
-        connection.destroy();
-      },
+      onReadable: connectionReadable,
+      onWritable: connectionWritable,
+      onError: connectionError,
     });
+    // Shared callbacks, called with this = the socket (ECMA-419), find their connection
+    // here; no callback runs inside the constructor.
+    (tcp as ConnectionSocket).connection = this;
+    this.tcp = tcp;
     this.settle();
+  }
+
+  /** @internal The socket has `count` bytes to read. */
+  onSocketReadable(count: number): void {
+    this.readable = count;
+    this.pump();
+  }
+
+  /** @internal The socket takes `count` more bytes. */
+  onSocketWritable(count: number): void {
+    this.writable = count;
+    this.flush();
   }
 
   /** Close the socket now and give the buffers back. */
@@ -498,6 +521,7 @@ class HttpConnection {
   }
 
   private forget(): void {
+    if (this.tcp) (this.tcp as ConnectionSocket).connection = undefined; // late callbacks find nothing
     this.tcp = null;
     this.clearTimer();
     this.entry = null;

@@ -7,8 +7,9 @@ import Listener from 'embedded:io/socket/listener';
 import TCP from 'embedded:io/socket/tcp';
 import { SocketLink, checkLinkOptions } from './socket-link';
 import { refuse } from './reject';
-import type { LinkOptions } from './socket-link';
+import type { LinkEvents, LinkOptions } from './socket-link';
 import { CloseCode } from './protocol';
+import type { MessageType } from './protocol';
 import { ReadyState } from './connection';
 import type { ConnectionOptions } from './connection';
 import type { ServerHandshakeOptions } from './handshake';
@@ -69,10 +70,43 @@ export interface ServerEvents {
   error: (error: Error, client?: string) => void;
 }
 
-interface Client {
-  readonly endpoint: string;
-  readonly link: SocketLink;
-  open: boolean;
+/**
+ * One client: its entry in the server's table and the events of its link, reported as
+ * the server's events under the client's endpoint. A class with prototype methods, not
+ * closures per client: in XS each closure costs ~11 heap slots per connection.
+ */
+class ServerClient implements LinkEvents {
+  endpoint = '';
+  /** Opened (the 101 went out) and not yet closed. */
+  isOpen = false;
+  link!: SocketLink;
+
+  constructor(private readonly server: WebSocketServer) {}
+
+  // Events before the client is registered (endpoint '') are ignored, as its socket is
+  // still being attached.
+  open(protocol: string): void {
+    if (this.endpoint === '') return;
+    this.isOpen = true;
+    this.server.clientOpened(this, protocol);
+  }
+
+  message(type: MessageType, data: Uint8Array, start: number, end: number): void {
+    this.server.clientMessage(this, deliver(type, data, start, end), type === 'text');
+  }
+
+  chunk(type: MessageType, data: Uint8Array, start: number, end: number, first: boolean, last: boolean): void {
+    this.server.clientChunk(this, data.subarray(start, end), type === 'text', first, last);
+  }
+
+  close(code: number, reason: string, wasClean: boolean): void {
+    if (this.endpoint === '') return;
+    this.server.clientClosed(this, code, reason, wasClean);
+  }
+
+  error(error: unknown): void {
+    this.server.clientError(error);
+  }
 }
 
 /** How long a rejected (503) socket may take to send its request before it is closed. */
@@ -80,7 +114,7 @@ const REJECT_LINGER = 2000;
 
 export class WebSocketServer extends Emitter<ServerEvents> {
   private readonly options: ServerOptions;
-  private readonly clients = new Map<string, Client>();
+  private readonly clients = new Map<string, ServerClient>();
   private listener: Listener | null = null;
   private nextId = 1;
   private stopping = false;
@@ -95,14 +129,14 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   /** Open clients. */
   get clientsCount(): number {
     let n = 0;
-    for (const client of this.clients.values()) if (client.open) n++;
+    for (const client of this.clients.values()) if (client.isOpen) n++;
     return n;
   }
 
   /** Endpoints of the open clients. */
   listClients(): string[] {
     const list: string[] = [];
-    for (const client of this.clients.values()) if (client.open) list.push(client.endpoint);
+    for (const client of this.clients.values()) if (client.isOpen) list.push(client.endpoint);
     return list;
   }
 
@@ -152,7 +186,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     const type = typeof data === 'string' ? 'text' : 'binary';
     let sent = 0;
     for (const client of this.clients.values()) {
-      if (!client.open) continue;
+      if (!client.isOpen) continue;
       if (bytes ? client.link.sendBytes(type, bytes) : client.link.sendText(data as string)) sent++;
     }
     return sent;
@@ -165,18 +199,18 @@ export class WebSocketServer extends Emitter<ServerEvents> {
 
   sendText(endpoint: string, text: string): boolean {
     const client = this.clients.get(endpoint);
-    return !!client && client.open && client.link.sendText(text);
+    return !!client && client.isOpen && client.link.sendText(text);
   }
 
   sendBinary(endpoint: string, data: ArrayBuffer | ArrayBufferView): boolean {
     const client = this.clients.get(endpoint);
-    return !!client && client.open && client.link.sendBytes('binary', asBytes(data));
+    return !!client && client.isOpen && client.link.sendBytes('binary', asBytes(data));
   }
 
   /** One fragment of a message of unknown length to one client (streaming, echo). */
   sendFragment(endpoint: string, data: ArrayBuffer | ArrayBufferView, isText: boolean, first: boolean, last: boolean): boolean {
     const client = this.clients.get(endpoint);
-    return !!client && client.open && client.link.sendFragment(isText ? 'text' : 'binary', asBytes(data), first, last);
+    return !!client && client.isOpen && client.link.sendFragment(isText ? 'text' : 'binary', asBytes(data), first, last);
   }
 
   /** Bytes queued for one client (0 if unknown). */
@@ -232,28 +266,12 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     if (o.maxReceiveFrameSize !== undefined) connectionOptions.maxFrameSize = o.maxReceiveFrameSize;
     if (o.chunkSize !== undefined) connectionOptions.chunkSize = o.chunkSize;
     const linkOptions: LinkOptions = { readBufferSize: o.readBufferSize ?? 512, sendQueueSize: o.sendQueueSize ?? 2048 };
-    let client: Client | null = null;
-    const name = (): string => (client ? client.endpoint : '');
-    const link = new SocketLink(connectionOptions, linkOptions, {
-      open: (protocol) => {
-        if (!client) return;
-        client.open = true;
-        this.emit('opened', client.endpoint, protocol);
-      },
-      message: (type, data, start, end) => this.emit('message', name(), deliver(type, data, start, end), type === 'text'),
-      chunk: (type, data, start, end, first, last) => this.emit('chunk', name(), data.subarray(start, end), type === 'text', first, last),
-      close: (code, reason, wasClean) => {
-        if (!client) return;
-        this.clients.delete(client.endpoint);
-        if (client.open) this.emit('closed', client.endpoint, code, reason, wasClean);
-        else this.emit('error', new Error(reason), client.endpoint);
-        client.open = false;
-      },
-      error: (error) => this.reportError(error),
-    });
-    link.attach({ from: socket, nodelay: true });
-    client = { endpoint: this.endpointOf(link), link, open: false };
+    const client = new ServerClient(this);
+    client.link = new SocketLink(connectionOptions, linkOptions, client);
+    client.link.attach({ from: socket, nodelay: true });
+    client.endpoint = this.endpointOf(client.link);
     this.clients.set(client.endpoint, client);
+    const link = client.link;
     const handshake: ServerHandshakeOptions = { path: o.prefix ?? '/' };
     if (o.subprotocols) handshake.subprotocols = o.subprotocols;
     if (o.checkOrigin) handshake.checkOrigin = o.checkOrigin;
@@ -262,6 +280,36 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     else link.connection.startServer(handshake);
     link.settle();
     return request ? link.connection.state === ReadyState.Open : true;
+  }
+
+  // A client's events, as the server's events under its endpoint (called by ServerClient).
+
+  /** @internal */
+  clientOpened(client: ServerClient, protocol: string): void {
+    this.emit('opened', client.endpoint, protocol);
+  }
+
+  /** @internal */
+  clientMessage(client: ServerClient, data: string | Uint8Array, isText: boolean): void {
+    this.emit('message', client.endpoint, data, isText);
+  }
+
+  /** @internal */
+  clientChunk(client: ServerClient, data: Uint8Array, isText: boolean, first: boolean, last: boolean): void {
+    this.emit('chunk', client.endpoint, data, isText, first, last);
+  }
+
+  /** @internal A client's connection closed (reported once). */
+  clientClosed(client: ServerClient, code: number, reason: string, wasClean: boolean): void {
+    this.clients.delete(client.endpoint);
+    if (client.isOpen) this.emit('closed', client.endpoint, code, reason, wasClean);
+    else this.emit('error', new Error(reason), client.endpoint);
+    client.isOpen = false;
+  }
+
+  /** @internal A client's handler threw. */
+  clientError(error: unknown): void {
+    this.reportError(error);
   }
 
   private endpointOf(link: SocketLink): string {

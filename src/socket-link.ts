@@ -73,34 +73,36 @@ export class SocketLink {
     this.queue = new SendQueue(linkOptions.sendQueueSize ?? 4096);
     this.maxFragmentSize = connectionOptions.maxFragmentSize ?? 0;
     this.closeTimeout = connectionOptions.closeTimeout ?? 5000;
-    const handler: ConnectionHandler = {
-      ...events, // the connection guards every call into them
-      write: (data, start, end) => this.write(data, start, end),
-      end: () => this.end(),
-    };
     this.connection = new WebSocketConnection(
       { random: platformRandom(), now: platformNow, ...connectionOptions },
-      handler,
+      new LinkHandler(this, events),
     );
   }
 
   /** Open the socket: a new connection (address/port) or an accepted one (from). */
   attach(socketOptions: TCPOptions): void {
-    const link = this;
-    this.socket = new TCP({
+    const socket = new TCP({
       ...socketOptions,
-      onReadable(count: number) {
-        link.readable = count;
-        link.pump();
-      },
-      onWritable(count: number) {
-        link.writable = count;
-        link.flush();
-      },
-      onError() {
-        link.lost();
-      },
+      onReadable: socketReadable,
+      onWritable: socketWritable,
+      onError: socketError,
     });
+    // The callbacks are shared functions called with this = the socket (ECMA-419): they
+    // find their link here. No callback runs inside the constructor.
+    (socket as LinkedSocket).link = this;
+    this.socket = socket;
+  }
+
+  /** @internal The socket has `count` bytes to read. */
+  onSocketReadable(count: number): void {
+    this.readable = count;
+    this.pump();
+  }
+
+  /** @internal The socket takes `count` more bytes. */
+  onSocketWritable(count: number): void {
+    this.writable = count;
+    this.flush();
   }
 
   /** Bytes accepted but not yet handed to the socket. */
@@ -208,7 +210,8 @@ export class SocketLink {
     this.settle();
   }
 
-  private write(data: Uint8Array, start: number, end: number): void {
+  /** @internal The connection's bytes (LinkHandler). */
+  write(data: Uint8Array, start: number, end: number): void {
     const socket = this.socket;
     if (!socket) return;
     if (this.queue.length === 0 && this.writable > 0) {
@@ -253,8 +256,8 @@ export class SocketLink {
     else this.settle();
   }
 
-  /** The connection is done with the transport: close once the queue is flushed. */
-  private end(): void {
+  /** @internal The connection is done with the transport: close once the queue is flushed (LinkHandler). */
+  end(): void {
     if (this.queue.length === 0) {
       this.closeSocket();
       return;
@@ -263,7 +266,8 @@ export class SocketLink {
     this.endDeadline = platformNow() + this.closeTimeout;
   }
 
-  private lost(): void {
+  /** @internal The socket failed or the peer closed it. */
+  lost(): void {
     this.closeSocket();
     this.connection.transportClosed();
   }
@@ -276,11 +280,77 @@ export class SocketLink {
     this.readable = 0;
     this.endDeadline = Infinity;
     if (socket) {
+      (socket as LinkedSocket).link = undefined; // a late callback finds no link
       try {
         socket.close();
       } catch {
         // already closed by the host
       }
     }
+  }
+}
+
+// The socket callbacks of every link: module functions, not closures made per link (in
+// XS each closure costs ~11 heap slots per connection).
+type LinkedSocket = TCP & { link?: SocketLink };
+
+function socketReadable(this: TCP, count: number): void {
+  (this as LinkedSocket).link?.onSocketReadable(count);
+}
+
+function socketWritable(this: TCP, count: number): void {
+  (this as LinkedSocket).link?.onSocketWritable(count);
+}
+
+function socketError(this: TCP): void {
+  (this as LinkedSocket).link?.lost();
+}
+
+/**
+ * The connection's handler for a link: bytes and the end of the transport go to the
+ * link, events to its owner (a client or server), each only if the owner has it. A
+ * class with prototype methods, not an object of closures: in XS each closure costs
+ * ~11 heap slots per connection; this costs 3.
+ */
+class LinkHandler implements ConnectionHandler {
+  constructor(
+    private readonly link: SocketLink,
+    private readonly events: LinkEvents,
+  ) {}
+
+  write(data: Uint8Array, start: number, end: number): void {
+    this.link.write(data, start, end);
+  }
+
+  end(): void {
+    this.link.end();
+  }
+
+  open(protocol: string): void {
+    this.events.open?.(protocol);
+  }
+
+  message(type: MessageType, data: Uint8Array, start: number, end: number): void {
+    this.events.message?.(type, data, start, end);
+  }
+
+  chunk(type: MessageType, data: Uint8Array, start: number, end: number, first: boolean, last: boolean): void {
+    this.events.chunk?.(type, data, start, end, first, last);
+  }
+
+  ping(data: Uint8Array, start: number, end: number): void {
+    this.events.ping?.(data, start, end);
+  }
+
+  pong(data: Uint8Array, start: number, end: number): void {
+    this.events.pong?.(data, start, end);
+  }
+
+  close(code: number, reason: string, wasClean: boolean): void {
+    this.events.close?.(code, reason, wasClean);
+  }
+
+  error(error: unknown): void {
+    this.events.error?.(error);
   }
 }

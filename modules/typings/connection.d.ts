@@ -163,7 +163,6 @@ export declare class WebSocketConnection {
     private reject;
     private failHandshake;
     private opened;
-    private frameHandler;
     private peerClosed;
     private protocolError;
 }

@@ -62,11 +62,7 @@ export declare class SocketLink {
     private clearTimer;
     /** Read while data is waiting and the send queue has room for what replies it may cause. */
     private pump;
-    private write;
     private flush;
-    /** The connection is done with the transport: close once the queue is flushed. */
-    private end;
-    private lost;
     private closeSocket;
 }
 export {};
