@@ -6,6 +6,12 @@
 // Processes are spawned directly (no npm in between), so the PID held is the app's own;
 // they are stopped by that PID (SIGTERM, then SIGKILL) in stopApps() and, as a last
 // resort, when the test worker exits.
+//
+// Under npm run test:moddable (test/moddable/mode.ts), LedAppProcess runs the LED app
+// built from the root manifest.json (hosts/moddable/led-main.ts) in the Moddable
+// simulator instead: its own mcsim process, its trace() output read through an xsbug
+// listener (test/moddable/mcsim.mjs) as the lines, the port and token fixed by the build
+// (mcconfig ... port=N token=T). The simulator has no button (hosts/moddable/virtual-led.ts).
 
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -15,6 +21,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import WebSocket from 'ws';
+import { MODDABLE } from '../moddable/mode';
+import { startMcsim } from '../moddable/mcsim.mjs';
+import type { McsimInstance } from '../moddable/mcsim.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export type Rgb = [number, number, number];
@@ -68,7 +77,10 @@ export interface AppOptions {
 
 const live = new Set<LedAppProcess>();
 
-/** The LED app on the sim host, as a child process. */
+/** What the sim host's app prints on stderr; in the simulator its trace()s of the same (and exceptions). */
+const STDERR_TRACE = /^(websocket |http: )|# (Exception|Break):/;
+
+/** The LED app on the sim host, as a child process (or in the Moddable simulator, see above). */
 export class LedAppProcess {
   readonly lines: Line[] = [];
   stderr = '';
@@ -77,22 +89,41 @@ export class LedAppProcess {
   port = 0;
   private partial = '';
   private readonly exited: Promise<void>;
+  /** The sim host's process, or null in the simulator. */
+  readonly child: ChildProcess | null;
+  /** The simulator's process, or null on the sim host. */
+  private readonly mcsim: McsimInstance | null;
 
-  private constructor(readonly child: ChildProcess, readonly options: AppOptions) {
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      const at = performance.now();
-      const parts = (this.partial + chunk).split('\n');
-      this.partial = parts.pop()!;
-      for (const text of parts) this.lines.push({ text, at });
-    });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  private constructor(proc: ChildProcess | McsimInstance, readonly options: AppOptions) {
+    if ('stdout' in proc) {
+      const child = proc;
+      this.child = child;
+      this.mcsim = null;
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => this.output(chunk));
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (chunk: string) => (this.stderr += chunk));
+      this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    } else {
+      this.child = null;
+      this.mcsim = proc;
+      this.exited = proc.exited.then(() => undefined);
+    }
+  }
+
+  private output(chunk: string): void {
+    const at = performance.now();
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop()!;
+    for (const text of parts) {
+      this.lines.push({ text, at });
+      if (this.mcsim && STDERR_TRACE.test(text)) this.stderr += text + '\n';
+    }
   }
 
   static async start(options: AppOptions = {}): Promise<LedAppProcess> {
     ensureWebDist();
+    if (MODDABLE) return LedAppProcess.startInSimulator(options);
     const args = [join(ROOT, 'hosts/sim/run.mjs'), join(ROOT, 'hosts/sim/led-main.ts')];
     if (!options.noPort) args.push('--port', String(options.port ?? 0));
     if (options.host !== undefined) args.push('--host', options.host);
@@ -118,6 +149,50 @@ export class LedAppProcess {
     return app;
   }
 
+  /** The LED app build with this token (or none) in its own mcsim; its port is the build's. */
+  private static async startInSimulator(options: AppOptions): Promise<LedAppProcess> {
+    const targets = MODDABLE!;
+    const build = options.token === undefined ? targets.led.default : targets.led.token;
+    if (options.token !== undefined && options.token !== build.token) throw new Error(`the simulator's LED app is built with token ${build.token}, not ${options.token}`);
+    if (options.port && options.port !== build.port) throw new Error(`the simulator's LED app is built for port ${build.port}, not ${options.port}`);
+    if (options.host !== undefined || options.noPort) throw new Error('the simulator build listens on its config port on every interface');
+    let app: LedAppProcess | null = null;
+    const early: string[] = [];
+    const mcsim = await startMcsim({
+      mcsim: targets.mcsim,
+      so: build.so,
+      display: targets.display,
+      xsbugPorts: targets.xsbugPorts,
+      onText: (text) => (app ? app.output(text) : early.push(text)),
+    });
+    app = new LedAppProcess(mcsim, options);
+    for (const text of early) app.output(text);
+    live.add(app);
+    try {
+      await app.waitLine((l) => l.startsWith('LED app: '), 0, 20_000);
+      app.port = build.port;
+      app.url = `http://127.0.0.1:${build.port}/`;
+    } catch (error) {
+      await app.stop();
+      throw error;
+    }
+    return app;
+  }
+
+  /** The line the app (started on 127.0.0.1) prints with its URL; `query`: what the URL carries, e.g. '?token=abc'. */
+  banner(query = ''): string {
+    if (!this.mcsim) return `LED app: http://127.0.0.1:${this.port}/${query}`;
+    // hosts/moddable/led-main.ts: the device does not know its address, the token is not
+    // shown, and the resources it serves follow (the printed line if it starts so)
+    const start = `LED app: http://<device>:${this.port}/${query.includes('token=') ? '?token=<token>' : ''} serving `;
+    return this.lines.find((l) => l.text.startsWith(start))?.text ?? start;
+  }
+
+  /** Where it runs, for messages. */
+  get where(): string {
+    return this.mcsim ? `the Moddable simulator (mcsim ${this.mcsim.pid})` : `the sim host (pid ${this.child!.pid})`;
+  }
+
   /**
    * stderr lines other than the app's log of refused handshakes (`websocket <endpoint>:
    * handshake rejected: 403 ...`), which it reports through the server's 'error' event.
@@ -129,11 +204,17 @@ export class LedAppProcess {
   }
 
   get pid(): number {
-    return this.child.pid!;
+    return this.mcsim ? this.mcsim.pid : this.child!.pid!;
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    if (this.mcsim) return this.mcsim.running;
+    return this.child!.exitCode === null && this.child!.signalCode === null;
+  }
+
+  private get exitStatus(): string {
+    if (this.mcsim) return 'mcsim exited';
+    return String(this.child!.exitCode ?? this.child!.signalCode);
   }
 
   /** The LED lines only (`LED #rrggbb`), optionally from line index `from`. */
@@ -147,7 +228,7 @@ export class LedAppProcess {
     let i = from;
     for (;;) {
       for (; i < this.lines.length; i++) if (test(this.lines[i]!.text)) return i;
-      if (!this.running) throw new Error(`the app exited (${this.child.exitCode ?? this.child.signalCode}); stderr: ${this.stderr}`);
+      if (!this.running) throw new Error(`the app exited (${this.exitStatus}); stderr: ${this.stderr}`);
       if (performance.now() > end) {
         throw new Error(`timed out after ${timeoutMs} ms waiting for a line; got ${JSON.stringify(this.lines.slice(from).map((l) => l.text))}`);
       }
@@ -163,6 +244,7 @@ export class LedAppProcess {
 
   /** The device's button: "b" + newline on stdin. */
   press(): void {
+    if (!this.child) throw new Error('the Moddable simulator build has no button (hosts/moddable/virtual-led.ts)');
     this.child.stdin!.write('b\n');
   }
 
@@ -177,15 +259,23 @@ export class LedAppProcess {
   /** SIGTERM (the app stops its servers and exits), SIGKILL after 3 s; resolves on exit. */
   async stop(): Promise<void> {
     live.delete(this);
+    if (this.mcsim) return this.mcsim.stop(); // by PID: SIGTERM, SIGKILL after 5 s
+    const child = this.child!;
     if (this.running) {
-      this.child.kill('SIGTERM');
+      child.kill('SIGTERM');
       const timer = setTimeout(() => {
-        if (this.running) this.child.kill('SIGKILL');
+        if (this.running) child.kill('SIGKILL');
       }, 3000);
       await this.exited;
       clearTimeout(timer);
     }
-    this.child.stdin?.destroy();
+    child.stdin?.destroy();
+  }
+
+  /** @internal Last resort when the worker exits. */
+  kill(): void {
+    if (this.mcsim) this.mcsim.kill();
+    else if (this.running) this.child!.kill('SIGKILL');
   }
 }
 
@@ -194,7 +284,7 @@ export async function stopApps(): Promise<void> {
 }
 
 process.on('exit', () => {
-  for (const app of live) if (app.running) app.child.kill('SIGKILL');
+  for (const app of live) app.kill();
 });
 
 export interface ClientClose {

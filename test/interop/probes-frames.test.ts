@@ -1,4 +1,5 @@
-// Raw TCP probes against our WebSocketServer (hosts/sim, in-process on 127.0.0.1):
+// Raw TCP probes against our WebSocketServer (hosts/sim, in-process on 127.0.0.1; under
+// npm run test:moddable the same options' server in the Moddable simulator, peers/targets.ts):
 // the upgrade is done by hand with node:net, then each RFC 6455 violation is sent as
 // bytes and the exact close frame the server answers with is decoded from the socket
 // (opcode 8, code, reason), followed by the server closing TCP. Valid but unusual
@@ -9,8 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import { startEchoServer } from '../../src/echo-app';
-import type { WebSocketServer } from '../../src/server';
+import { startEchoTarget } from './peers/targets';
+import type { EchoTarget } from './peers/targets';
 
 const MAX_MESSAGE = 1024;
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -257,12 +258,12 @@ const PONG = 10;
 
 for (const mode of ['message', 'stream'] as const) {
   describe(`raw frame probes against our server (${mode} mode)`, () => {
-    let server: WebSocketServer;
+    let server: EchoTarget;
     let port: number;
     const serverErrors: string[] = [];
 
-    beforeAll(() => {
-      server = startEchoServer({
+    beforeAll(async () => {
+      server = await startEchoTarget(`frames-${mode}`, {
         port: 0,
         maxMessageSize: MAX_MESSAGE,
         receiveMode: mode,
@@ -274,19 +275,19 @@ for (const mode of ['message', 'stream'] as const) {
           if (line.startsWith('error')) serverErrors.push(line);
         },
       });
-      port = server.port!;
+      port = server.port;
     });
 
-    afterAll(() => {
-      server.stop();
+    afterAll(async () => {
+      await server.stop();
     });
 
     afterEach(async () => {
       // Every probe's connection is gone on the server side too.
       for (const p of probes.splice(0)) p.socket.destroy();
       const deadline = Date.now() + 2000;
-      while (server.clientsCount > 0 && Date.now() < deadline) await sleep(5);
-      expect(server.clientsCount).toBe(0);
+      while ((await server.clientsCount()) > 0 && Date.now() < deadline) await sleep(5);
+      expect(await server.clientsCount()).toBe(0);
     });
 
     /** Open, send `bytes`, expect the server's close frame (code, reason) and its TCP close. */

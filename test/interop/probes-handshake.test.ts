@@ -1,5 +1,6 @@
 // Raw TCP probes of the opening handshake against our WebSocketServer (hosts/sim,
-// in-process on 127.0.0.1): bad requests get the exact status line and headers, a
+// in-process on 127.0.0.1; under npm run test:moddable the same options' servers in the
+// Moddable simulator, peers/targets.ts): bad requests get the exact status line and headers, a
 // Content-Length body, and the server closes TCP after the response. A stalled
 // request is dropped after handshakeTimeout; browser-style requests are accepted.
 
@@ -7,8 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import { startEchoServer } from '../../src/echo-app';
-import type { WebSocketServer } from '../../src/server';
+import { startEchoTarget } from './peers/targets';
+import type { EchoTarget } from './peers/targets';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HANDSHAKE_TIMEOUT = 400;
@@ -183,30 +184,31 @@ afterEach(() => {
 });
 
 describe('handshake probes against our server', () => {
-  let server: WebSocketServer;
+  let server: EchoTarget;
   let port: number;
-  let prefixed: WebSocketServer;
+  let prefixed: EchoTarget;
   let prefixedPort: number;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const common = { port: 0, handshakeTimeout: HANDSHAKE_TIMEOUT, maxHeaderSize: MAX_HEADER, maxClients: 64, keepAliveInterval: 0 };
-    server = startEchoServer({ ...common });
-    port = server.port!;
-    prefixed = startEchoServer({ ...common, prefix: '/ws' });
-    prefixedPort = prefixed.port!;
+    server = await startEchoTarget('handshake', { ...common });
+    port = server.port;
+    prefixed = await startEchoTarget('handshake-prefixed', { ...common, prefix: '/ws' });
+    prefixedPort = prefixed.port;
   });
 
-  afterAll(() => {
-    server.stop();
-    prefixed.stop();
+  afterAll(async () => {
+    await server.stop();
+    await prefixed.stop();
   });
 
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.destroy();
     const deadline = Date.now() + 2000;
-    while ((server.clientsCount > 0 || prefixed.clientsCount > 0) && Date.now() < deadline) await sleep(5);
-    expect(server.clientsCount).toBe(0);
-    expect(prefixed.clientsCount).toBe(0);
+    const counts = async (): Promise<number[]> => [await server.clientsCount(), await prefixed.clientsCount()];
+    while ((await counts()).some((n) => n > 0) && Date.now() < deadline) await sleep(5);
+    expect(await server.clientsCount()).toBe(0);
+    expect(await prefixed.clientsCount()).toBe(0);
   });
 
   describe('accepted', () => {
@@ -389,9 +391,9 @@ describe('handshake probes against our server', () => {
 
   describe('server full', () => {
     it('maxClients 1: a second client gets 503 with Retry-After, the first keeps working', async () => {
-      const full = startEchoServer({ port: 0, maxClients: 1, keepAliveInterval: 0 });
+      const full = await startEchoTarget('handshake-full', { port: 0, maxClients: 1, keepAliveInterval: 0 });
       try {
-        const first = net.connect({ host: '127.0.0.1', port: full.port! });
+        const first = net.connect({ host: '127.0.0.1', port: full.port });
         sockets.push(first);
         let data = Buffer.alloc(0);
         first.on('data', (chunk: Buffer) => (data = Buffer.concat([data, chunk])));
@@ -400,13 +402,13 @@ describe('handshake probes against our server', () => {
         const deadline = Date.now() + 2000;
         while (data.indexOf('\r\n\r\n') < 0 && Date.now() < deadline) await sleep(5);
         expect(data.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
-        await expectRefusal(full.port!, request(), 'HTTP/1.1 503 Service Unavailable', 'server full', { 'Retry-After': '5' });
+        await expectRefusal(full.port, request(), 'HTTP/1.1 503 Service Unavailable', 'server full', { 'Retry-After': '5' });
         const end = data.length;
         first.write(maskedText('first'));
         while (data.length < end + 7 && Date.now() < deadline + 2000) await sleep(5);
         expect(data.subarray(end).toString('latin1')).toBe('\x81\x05first');
       } finally {
-        full.stop();
+        await full.stop();
       }
     });
   });

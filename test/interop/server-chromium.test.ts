@@ -1,13 +1,15 @@
 // Real-peer tests of WebSocketServer (sim host) with headless Chromium (playwright-core,
 // Debian's /usr/bin/chromium): a page served from 127.0.0.1 opens
 // `new WebSocket('ws://127.0.0.1:PORT/')`, checks every echo inside the page and
-// reports what it saw. Chromium is launched once for the file.
+// reports what it saw. Chromium is launched once for the file. Under npm run
+// test:moddable the server is the Moddable simulator's (peers/server-harness.ts).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { installSimPlatform } from '../../hosts/sim/platform';
+import { inProcessOnly } from '../moddable/mode';
 import { headerValue } from '../../src/http-head';
 import type { HttpRequestHead } from '../../src/http-head';
 import { BIG, MULTIBYTE, MiB, SIZES, ServerUnderTest, asciiText, disposeServers, pattern } from './peers/server-harness';
@@ -75,7 +77,7 @@ interface EchoReport {
 }
 
 describe('Chromium WebSocket against WebSocketServer', () => {
-  it('echoes text and binary (0, 125, 126, 65535, 65536 bytes, 1 MiB) and multibyte UTF-8; closes with 4000 "done"', async () => {
+  inProcessOnly('its checkOrigin callback records the handshake requests in the test process')('echoes text and binary (0, 125, 126, 65535, 65536 bytes, 1 MiB) and multibyte UTF-8; closes with 4000 "done"', async () => {
     const { seen, checkOrigin } = recordingOrigin((o) => o === origin);
     const s = new ServerUnderTest({ ...BIG, checkOrigin });
     const page = await newPage();
@@ -179,16 +181,17 @@ describe('Chromium WebSocket against WebSocketServer', () => {
     const [opened] = await s.waitOpened(1);
     await s.until(() => s.messages.length === 1, 'hello');
     await new Promise((resolve) => setTimeout(resolve, 1100)); // > 2 x (interval + timeout) of browser-only pongs
+    await s.settled();
     expect(s.closed).toEqual([]);
     expect(s.server.listClients()).toEqual([opened!.endpoint]);
-    expect(s.server.disconnectClient(opened!.endpoint, 4002, 'bye')).toBe(true);
+    expect(await s.server.disconnectClient(opened!.endpoint, 4002, 'bye')).toBe(true);
     const result = await closing;
     expect(result.messages).toEqual(['hello']);
     expect(result.close).toEqual({ code: 4002, reason: 'bye', wasClean: true });
     expect(await s.waitClosed(opened!.endpoint)).toMatchObject({ code: 4002, wasClean: true });
   });
 
-  it('an Origin the server refuses: the browser never opens (error, then close 1006)', async () => {
+  inProcessOnly('its checkOrigin callback runs in the test process')('an Origin the server refuses: the browser never opens (error, then close 1006)', async () => {
     const { seen, checkOrigin } = recordingOrigin(() => false);
     const s = new ServerUnderTest({ checkOrigin });
     const page = await newPage();

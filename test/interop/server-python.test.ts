@@ -1,12 +1,15 @@
 // Real-peer tests of WebSocketServer (sim host) with Python's websockets library (Debian's
 // python3-websockets 10.4, asyncio legacy client): test/interop/peers/py_client.py runs
-// one scenario per process and prints what it observed as JSON.
+// one scenario per process and prints what it observed as JSON. Under npm run
+// test:moddable the server is the Moddable simulator's (peers/server-harness.ts): its
+// events are read after s.settled().
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { installSimPlatform } from '../../hosts/sim/platform';
+import { WAIT_SCALE, inProcessOnly } from '../moddable/mode';
 import { BIG, MULTIBYTE, MiB, SIZES, ServerUnderTest, asciiText, disposeServers, pattern } from './peers/server-harness';
 
 const PYTHON = '/usr/bin/python3';
@@ -18,11 +21,11 @@ function sha256(data: string | Uint8Array): string {
 }
 
 /** Run one scenario; resolves with the JSON it printed. */
-function runPython(url: string, scenario: string, args: string[] = [], stdin = '', timeoutMs = 20_000): Promise<Record<string, unknown>> {
+function runPython(url: string, scenario: string, args: string[] = [], stdin = '', timeoutMs = 20_000 * WAIT_SCALE): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, [SCRIPT, url, scenario, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONIOENCODING: 'utf-8', PYTHONDONTWRITEBYTECODE: '1' },
+      env: { ...process.env, PYTHONIOENCODING: 'utf-8', PYTHONDONTWRITEBYTECODE: '1', PEER_WAIT_SCALE: String(WAIT_SCALE) },
     });
     children.add(child);
     let stdout = '';
@@ -77,6 +80,7 @@ describe('Python websockets 10.4 client against WebSocketServer', () => {
       expect(r.sha256).toBe(sha256(r.type === 'text' ? asciiText(r.size, r.size) : pattern(r.size, r.size)));
     }
     // What the server received, byte for byte.
+    await s.settled();
     expect(s.messages).toHaveLength(SIZES.length * 2);
     SIZES.forEach((n, i) => {
       expect(s.messages[2 * i]!.data === asciiText(n, n)).toBe(true);
@@ -89,6 +93,7 @@ describe('Python websockets 10.4 client against WebSocketServer', () => {
     const s = new ServerUnderTest(BIG);
     const out = await runPython(s.url, 'too-big', [String(2 * MiB + 1)]);
     expect(out.code).toBe(1009);
+    await s.settled();
     expect(s.closed[0]).toMatchObject({ code: 1009, wasClean: false });
   });
 
@@ -97,6 +102,7 @@ describe('Python websockets 10.4 client against WebSocketServer', () => {
     const texts = [MULTIBYTE, '😀', '\u{10FFFF}\u{FFFD}', MULTIBYTE.repeat(3000)];
     const out = await runPython(s.url, 'utf8', [], JSON.stringify(texts));
     expect(out.echoes).toEqual(texts);
+    await s.settled();
     expect(s.messages.map((m) => m.data)).toEqual(texts);
   });
 
@@ -114,6 +120,7 @@ describe('Python websockets 10.4 client against WebSocketServer', () => {
     expect(out.next).toBe('sentinel');
     expect(out.controls).toContainEqual(['PONG', Buffer.from('between fragments').toString('hex')]);
     // The server saw exactly four messages, each whole.
+    await s.settled();
     expect(s.messages.map((m) => (typeof m.data === 'string' ? m.data : `<${m.data.length} bytes>`))).toEqual([
       'abcé€😀𝄞 end',
       `<${whole.length} bytes>`,
@@ -137,6 +144,7 @@ describe('Python websockets 10.4 client against WebSocketServer', () => {
     expect(pings.slice(0, 3)).toEqual(['00000001', '00000002', '00000003']);
     expect(out.echo).toBe('still here');
     expect(out.open).toBe(true);
+    await s.settled();
     expect(s.closed.map((c) => c.code)).toEqual([1000]); // only the final, clean close
   });
 
@@ -153,7 +161,7 @@ describe('Python websockets 10.4 client against WebSocketServer', () => {
     ]);
   });
 
-  it('disconnectClient(endpoint, 4002, "bye"): Python sees 4002 "bye"', async () => {
+  inProcessOnly('it adds a message listener that calls disconnectClient to the server in the test process')('disconnectClient(endpoint, 4002, "bye"): Python sees 4002 "bye"', async () => {
     const s = new ServerUnderTest({}, { echo: false });
     s.server.on('message', (endpoint, data) => {
       if (data === 'close-me') s.server.disconnectClient(endpoint, 4002, 'bye');

@@ -1,6 +1,7 @@
 // WebSocketServer (sim host) against hand-driven TCP peers: the bounded waits (opening
 // handshake, close handshake) and the HTTP refusals, asserted on the bytes the peer
-// received and the events the server reported.
+// received and the events the server reported. Under npm run test:moddable the server is
+// the Moddable simulator's (peers/server-harness.ts): its methods are awaited.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import { installSimPlatform } from '../../hosts/sim/platform';
@@ -49,7 +50,7 @@ describe('WebSocketServer against raw TCP peers', () => {
     const { rest } = await readResponseHead(socket, upgradeRequest(s.port)); // paused: never reads again
     const [opened] = await s.waitOpened(1);
     const start = performance.now();
-    s.server.disconnectClient(opened!.endpoint, 4003, 'closing');
+    await s.server.disconnectClient(opened!.endpoint, 4003, 'closing');
     const closed = await s.waitClosed(opened!.endpoint);
     const elapsed = closed.at - start;
     expect(closed).toMatchObject({ code: 1006, wasClean: false });
@@ -139,7 +140,7 @@ describe('WebSocketServer against raw TCP peers', () => {
     pending.write('GET / HTTP/1.1\r\n');
     await s.waitOpened(1);
     await sleep(30); // the half request has been read
-    s.server.stop();
+    await s.server.stop();
     const b = await readUntilClosed(pending);
     expect(b.data.length).toBe(0); // no response to a request that never finished
     expect(b.ended).toBe(true);

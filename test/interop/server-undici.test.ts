@@ -2,12 +2,15 @@
 // Each peer gets its own Agent whose connector hands undici a socket we keep: its
 // local port names the client on the server, a 'data' tap records the exact bytes
 // the peer received, and destroying it is the abrupt disconnect. undici's diagnostics
-// channels report the ping and pong frames the peer received.
+// channels report the ping and pong frames the peer received. Under npm run
+// test:moddable the server is the Moddable simulator's (peers/server-harness.ts): its
+// methods are awaited, its events read after s.settled().
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
 import { Agent, WebSocket, ping } from 'undici';
 import { installSimPlatform } from '../../hosts/sim/platform';
+import { inProcessOnly } from '../moddable/mode';
 import {
   BIG,
   Inbox,
@@ -169,6 +172,7 @@ describe('undici WebSocket against WebSocketServer', () => {
       expect(b.data).toBeInstanceOf(Uint8Array);
       expect(Buffer.compare(b.data as Uint8Array, bytes)).toBe(0);
     }
+    await s.settled();
     expect(s.refusedSends).toEqual([]);
     expect(s.errors).toEqual([]);
   });
@@ -180,6 +184,7 @@ describe('undici WebSocket against WebSocketServer', () => {
     const closed = await peer.closed;
     expect(closed.code).toBe(1009);
     expect(await s.waitClosed(peer.endpoint)).toMatchObject({ code: 1009, wasClean: false });
+    await s.settled();
     expect(s.messages).toEqual([]);
   });
 
@@ -230,6 +235,7 @@ describe('undici WebSocket against WebSocketServer', () => {
     await sleep(1100);
     expect(peer.pings.slice(0, 3).map((p) => p.toString('hex'))).toEqual(['00000001', '00000002', '00000003']);
     expect(peer.ws.readyState).toBe(WebSocket.OPEN);
+    await s.settled();
     expect(s.closed).toEqual([]);
     peer.ws.send('alive');
     expect(text(await peer.messages.next('echo'))).toBe('alive');
@@ -255,7 +261,7 @@ describe('undici WebSocket against WebSocketServer', () => {
     const peer = await connect(s.url);
     await s.waitOpened(1);
     expect(s.server.listClients()).toEqual([peer.endpoint]);
-    s.server.disconnectClient(peer.endpoint, 4002, 'bye');
+    await s.server.disconnectClient(peer.endpoint, 4002, 'bye');
     expect(await peer.closed).toEqual({ code: 4002, reason: 'bye', wasClean: true });
     expect(await s.waitClosed(peer.endpoint)).toMatchObject({ code: 4002, wasClean: true });
   });
@@ -279,6 +285,7 @@ describe('undici WebSocket against WebSocketServer', () => {
     expect(closed).toMatchObject({ code: 1006, wasClean: false });
     expect(extra.errors.length).toBeGreaterThan(0);
     expect(wireText(extra.wire)).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    await s.settled();
     expect(s.server.clientsCount).toBe(2);
     expect(s.server.listClients().sort()).toEqual([a.endpoint, b.endpoint].sort());
     b.ws.close(1000);
@@ -290,7 +297,7 @@ describe('undici WebSocket against WebSocketServer', () => {
     const s = new ServerUnderTest();
     const clients = await Promise.all([connect(s.url), connect(s.url), connect(s.url)]);
     await s.waitOpened(3);
-    s.server.stop();
+    await s.server.stop();
     for (const c of clients) expect(await c.closed).toEqual({ code: 1001, reason: 'server stopping', wasClean: true });
     const late = open(s.url).record;
     expect(await late.closed).toMatchObject({ code: 1006, wasClean: false });
@@ -301,7 +308,7 @@ describe('undici WebSocket against WebSocketServer', () => {
     const s = new ServerUnderTest({ maxClients: 5 }, { echo: false });
     const clients = await Promise.all(Array.from({ length: 5 }, () => connect(s.url)));
     await s.waitOpened(5);
-    for (let i = 0; i < 100; i++) expect(s.server.broadcast(`#${i}`)).toBe(5);
+    for (let i = 0; i < 100; i++) expect(await s.server.broadcast(`#${i}`)).toBe(5);
     for (const c of clients) {
       const got = await c.messages.take(100, 'broadcast');
       expect(got.map(text)).toEqual(Array.from({ length: 100 }, (_, i) => `#${i}`));
@@ -312,8 +319,8 @@ describe('undici WebSocket against WebSocketServer', () => {
     const s = new ServerUnderTest({}, { echo: false });
     const clients = await Promise.all([connect(s.url), connect(s.url)]);
     await s.waitOpened(2);
-    s.server.sendText(clients[0]!.endpoint, 'private');
-    s.server.broadcast('public');
+    await s.server.sendText(clients[0]!.endpoint, 'private');
+    await s.server.broadcast('public');
     expect(text(await clients[0]!.messages.next('private'))).toBe('private');
     expect(text(await clients[0]!.messages.next('public'))).toBe('public');
     expect(text(await clients[1]!.messages.next('public'))).toBe('public');
@@ -327,7 +334,7 @@ describe('undici WebSocket against WebSocketServer', () => {
     expect((await s.waitOpened(1))[0]!.protocol).toBe('c');
   });
 
-  it('checkOrigin refusal: the peer receives HTTP 403 and never opens', async () => {
+  inProcessOnly('its checkOrigin callback runs in the test process')('checkOrigin refusal: the peer receives HTTP 403 and never opens', async () => {
     const origins: (string | undefined)[] = [];
     const s = new ServerUnderTest({
       checkOrigin: (origin) => {
@@ -343,7 +350,7 @@ describe('undici WebSocket against WebSocketServer', () => {
     expect(s.server.listClients()).toEqual([good.endpoint]);
   });
 
-  it('an exception in a message listener is reported on "error" and the server keeps serving', async () => {
+  inProcessOnly('it adds a throwing message listener to the server in the test process')('an exception in a message listener is reported on "error" and the server keeps serving', async () => {
     const s = new ServerUnderTest();
     s.server.on('message', (_c, data) => {
       if (data === 'boom') throw new Error('listener exploded');

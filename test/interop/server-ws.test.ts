@@ -1,11 +1,14 @@
 // Real-peer tests of WebSocketServer (sim host) with the `ws` client: every assertion
 // is about bytes or events the peer (or a raw TCP socket) actually received, or the
-// events the server reported for it.
+// events the server reported for it. Under npm run test:moddable the server is the
+// Moddable simulator's (peers/server-harness.ts): its methods are awaited, its events
+// read after s.settled().
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { installSimPlatform } from '../../hosts/sim/platform';
+import { inProcessOnly } from '../moddable/mode';
 import {
   BIG,
   Inbox,
@@ -128,6 +131,7 @@ describe('ws client against WebSocketServer', () => {
       expect(b.data.length).toBe(size);
       expect(Buffer.compare(b.data, bytes)).toBe(0);
     }
+    await s.settled();
     expect(s.refusedSends).toEqual([]);
     expect(s.messages.map((m) => [m.isText, typeof m.data === 'string' ? Buffer.byteLength(m.data) : m.data.length])).toEqual(
       SIZES.flatMap((n) => [[true, n], [false, n]]),
@@ -151,7 +155,7 @@ describe('ws client against WebSocketServer', () => {
     expect(s.messages).toHaveLength(1);
   });
 
-  it('backpressure: a peer that stops reading while sending 16 x 1 MiB gets every echo, in order, once it reads again', async () => {
+  inProcessOnly('moves 16 MiB each way: over 10 minutes through the simulator sockets (a 1 MiB echo takes ~40 s)')('backpressure: a peer that stops reading while sending 16 x 1 MiB gets every echo, in order, once it reads again', async () => {
     const s = new ServerUnderTest(BIG);
     const peer = await connect(s.url);
     const socket = peer.response.socket;
@@ -184,9 +188,9 @@ describe('ws client against WebSocketServer', () => {
     const [opened] = await s.waitOpened(1);
     peer.response.socket.pause();
     const big = pattern(MiB, 77);
-    expect(s.server.sendBinary(opened!.endpoint, big)).toBe(true);
-    expect(s.server.bufferedAmount(opened!.endpoint)).toBeGreaterThan(0);
-    s.server.disconnectClient(opened!.endpoint, 4010, 'after data');
+    expect(await s.server.sendBinary(opened!.endpoint, big)).toBe(true);
+    expect(await s.server.bufferedAmount(opened!.endpoint)).toBeGreaterThan(0);
+    await s.server.disconnectClient(opened!.endpoint, 4010, 'after data');
     await sleep(100);
     peer.response.socket.resume();
     const m = await peer.messages.next('queued message');
@@ -204,6 +208,7 @@ describe('ws client against WebSocketServer', () => {
     await send(b.ws, Buffer.from([0x61, 0xf0, 0x9f]), { binary: false, fin: false }); // valid so far
     await send(b.ws, Buffer.from([0x28]), { binary: false, fin: true }); // ( is no continuation byte
     expect((await b.closed).code).toBe(1007);
+    await s.settled();
     expect(s.closed.map((c) => [c.code, c.wasClean])).toEqual([
       [1007, false],
       [1007, false],
@@ -222,6 +227,7 @@ describe('ws client against WebSocketServer', () => {
       expect(Buffer.compare(m.data, Buffer.from(text, 'utf8'))).toBe(0);
       expect(m.data.toString('utf8')).toBe(text);
     }
+    await s.settled();
     expect(s.messages.map((m) => m.data)).toEqual([MULTIBYTE, '😀', long]);
   });
 
@@ -250,6 +256,7 @@ describe('ws client against WebSocketServer', () => {
 
     await send(peer.ws, 'sentinel');
     expect((await peer.messages.next('sentinel')).data.toString()).toBe('sentinel');
+    await s.settled();
     expect(s.messages.length).toBe(3); // one message per fragmented message
   });
 
@@ -260,6 +267,7 @@ describe('ws client against WebSocketServer', () => {
     for (const payload of payloads) peer.ws.ping(payload);
     const pongs = await peer.pongs.take(3, 'pong');
     expect(pongs.map((p) => p.toString('hex'))).toEqual(payloads.map((p) => p.toString('hex')));
+    await s.settled();
     expect(s.messages).toEqual([]); // control frames are not messages
   });
 
@@ -270,6 +278,7 @@ describe('ws client against WebSocketServer', () => {
     expect(peer.pings.length).toBeGreaterThanOrEqual(3);
     expect(peer.pings.slice(0, 3).map((p) => p.toString('hex'))).toEqual(['00000001', '00000002', '00000003']);
     expect(peer.ws.readyState).toBe(WebSocket.OPEN);
+    await s.settled();
     expect(s.closed).toEqual([]);
     expect(s.server.listClients()).toEqual([peer.endpoint]);
     await send(peer.ws, 'still here');
@@ -299,10 +308,10 @@ describe('ws client against WebSocketServer', () => {
     const s = new ServerUnderTest();
     const peer = await connect(s.url);
     await s.waitOpened(1);
-    expect(s.server.disconnectClient(peer.endpoint, 4002, 'bye')).toBe(true);
+    expect(await s.server.disconnectClient(peer.endpoint, 4002, 'bye')).toBe(true);
     expect(await peer.closed).toEqual({ code: 4002, reason: 'bye' });
     expect(await s.waitClosed(peer.endpoint)).toMatchObject({ code: 4002, wasClean: true });
-    expect(s.server.disconnectClient('127.0.0.1:1', 4002, 'bye')).toBe(false);
+    expect(await s.server.disconnectClient('127.0.0.1:1', 4002, 'bye')).toBe(false);
   });
 
   it('an abrupt disconnect (terminate, or a socket destroyed mid-frame) is reported as 1006, not clean', async () => {
@@ -363,7 +372,7 @@ describe('ws client against WebSocketServer', () => {
     ]);
   });
 
-  it('accepts Firefox-style handshake headers (Connection: keep-alive, Upgrade; Upgrade: WebSocket; Origin)', async () => {
+  inProcessOnly('its checkOrigin callback records origins in the test process')('accepts Firefox-style handshake headers (Connection: keep-alive, Upgrade; Upgrade: WebSocket; Origin)', async () => {
     const seen: (string | undefined)[] = [];
     const s = new ServerUnderTest({ checkOrigin: (origin) => (seen.push(origin), true) });
     const socket = await connectRaw(s.port);
@@ -402,6 +411,7 @@ describe('ws client against WebSocketServer', () => {
 
     const viaWs = await refused(s.url);
     expect(viaWs.status).toBe(503);
+    await s.settled();
     expect(s.errors.filter((e) => /server full/.test(e.error.message))).toHaveLength(2);
     expect(s.server.clientsCount).toBe(2);
     expect(s.server.listClients().sort()).toEqual([a.endpoint, b.endpoint].sort());
@@ -438,14 +448,14 @@ describe('ws client against WebSocketServer', () => {
     await s.waitOpened(4);
     expect(s.server.clientsCount).toBe(4);
     expect(new Set(s.server.listClients()).size).toBe(4);
-    expect(s.server.broadcast('to the four')).toBe(4);
+    expect(await s.server.broadcast('to the four')).toBe(4);
   });
 
   it('stop() with 3 clients: each peer sees close 1001 and the listener refuses new connections', async () => {
     const s = new ServerUnderTest();
     const clients = await Promise.all([connect(s.url), connect(s.url), connect(s.url)]);
     await s.waitOpened(3);
-    s.server.stop();
+    await s.server.stop();
     const closes = await Promise.all(clients.map((c) => c.closed));
     for (const closed of closes) expect(closed).toEqual({ code: 1001, reason: 'server stopping' });
     for (const c of clients) expect(await s.waitClosed(c.endpoint)).toMatchObject({ code: 1001, wasClean: true });
@@ -466,11 +476,11 @@ describe('ws client against WebSocketServer', () => {
     const clients = await Promise.all(Array.from({ length: 5 }, () => connect(s.url)));
     await s.waitOpened(5);
     const accepted: number[] = [];
-    for (let i = 0; i < 100; i++) accepted.push(s.server.broadcast(`message ${i}`));
+    for (let i = 0; i < 100; i++) accepted.push(await s.server.broadcast(`message ${i}`));
     for (let i = 0; i < 100; i++) {
       const bytes = new Uint8Array(4);
       new DataView(bytes.buffer).setUint32(0, i);
-      accepted.push(s.server.broadcast(bytes));
+      accepted.push(await s.server.broadcast(bytes));
     }
     expect(accepted).toEqual(Array(200).fill(5));
     for (const c of clients) {
@@ -487,10 +497,10 @@ describe('ws client against WebSocketServer', () => {
     const clients = await Promise.all([connect(s.url), connect(s.url), connect(s.url)]);
     await s.waitOpened(3);
     const target = clients[1]!;
-    expect(s.server.send(target.endpoint, 'only for you')).toBe(true);
-    expect(s.server.send(target.endpoint, new Uint8Array([7, 7]))).toBe(true);
-    expect(s.server.send('127.0.0.1:1', 'nobody')).toBe(false);
-    expect(s.server.broadcast('marker')).toBe(3);
+    expect(await s.server.send(target.endpoint, 'only for you')).toBe(true);
+    expect(await s.server.send(target.endpoint, new Uint8Array([7, 7]))).toBe(true);
+    expect(await s.server.send('127.0.0.1:1', 'nobody')).toBe(false);
+    expect(await s.server.broadcast('marker')).toBe(3);
     for (const c of clients) {
       const first = await c.messages.next('first message');
       if (c === target) {
@@ -519,7 +529,7 @@ describe('ws client against WebSocketServer', () => {
     expect(s.opened.map((o) => o.protocol)).toEqual(['c', '']);
   });
 
-  it('checkOrigin refusal answers 403 and the client does not open', async () => {
+  inProcessOnly('its checkOrigin callback runs in the test process')('checkOrigin refusal answers 403 and the client does not open', async () => {
     const origins: (string | undefined)[] = [];
     const s = new ServerUnderTest({
       checkOrigin: (origin) => {
@@ -540,7 +550,7 @@ describe('ws client against WebSocketServer', () => {
     expect(s.server.clientsCount).toBe(1);
   });
 
-  it('an exception thrown in a message listener is reported on "error"; the server keeps serving that client and others', async () => {
+  inProcessOnly('it adds a throwing message listener to the server in the test process')('an exception thrown in a message listener is reported on "error"; the server keeps serving that client and others', async () => {
     const s = new ServerUnderTest();
     s.server.on('message', (_client, data) => {
       if (data === 'boom') throw new Error('listener exploded');

@@ -1,6 +1,6 @@
 // A minimal xsbug-protocol listener: a debug (-d) Moddable build sends trace() output
 // only to a connected debugger, and blocks after login until the debugger answers.
-// This prints the traces to stdout and keeps the machine running. Our own code,
+// This hands the traces (and breaks: exceptions) to a callback and keeps the machine running. Our own code,
 // written from the observed wire protocol (<xsbug><login/>, <log>, <break>).
 import net from 'node:net';
 
@@ -25,10 +25,10 @@ export function startXsbugListener(port, onText) {
         const message = buffer.slice(0, end);
         buffer = buffer.slice(end + 8);
         if (/<login /.test(message)) socket.write('\r\n<set-all-breakpoints></set-all-breakpoints>\r\n');
-        for (const m of message.matchAll(/<log(?: path="([^"]*)" line="(\d+)")?>([\s\S]*?)<\/log>/g)) {
-          onText(m[1] ? `${m[1]}:${m[2]}: ${decode(m[3])}` : decode(m[3]));
+        for (const m of message.matchAll(/<(log|break)(?: path="([^"]*)" line="(\d+)")?>([\s\S]*?)<\/\1>/g)) {
+          onText(m[2] ? `${m[2]}:${m[3]}: ${decode(m[4])}` : decode(m[4]));
         }
-        if (/<break /.test(message)) socket.write('\r\n<go/>\r\n');
+        if (/<break[ >]/.test(message)) socket.write('\r\n<go/>\r\n');
       }
     });
     socket.on('error', () => {});

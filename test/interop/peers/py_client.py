@@ -12,6 +12,7 @@ test can check digests of what came back.
 import asyncio
 import hashlib
 import json
+import os
 import sys
 
 import websockets
@@ -19,6 +20,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.legacy.client import WebSocketClientProtocol
 
 MIB = 1 << 20
+# Longer waits against the Moddable simulator (npm run test:moddable sets it; 1 otherwise).
+WAIT_SCALE = float(os.environ.get("PEER_WAIT_SCALE", "1"))
 SIZES = [0, 125, 126, 65535, 65536, MIB]
 
 
@@ -56,14 +59,14 @@ def connect(url, **kwargs):
         create_protocol=Recording,
         max_size=4 * MIB,
         ping_interval=None,  # no client keep-alive: only what the scenario sends
-        open_timeout=10,
-        close_timeout=5,
+        open_timeout=10 * WAIT_SCALE,
+        close_timeout=5 * WAIT_SCALE,
         **kwargs,
     )
 
 
 async def recv(ws):
-    return await asyncio.wait_for(ws.recv(), 10)
+    return await asyncio.wait_for(ws.recv(), 10 * WAIT_SCALE)
 
 
 async def echo(url, args):
@@ -114,7 +117,7 @@ async def fragments(url, args):
         got = await recv(ws)
         out["text"] = got
         out["textEqual"] = got == "".join(text_pieces)
-        await asyncio.wait_for(out.pop("_waiter"), 5)
+        await asyncio.wait_for(out.pop("_waiter"), 5 * WAIT_SCALE)
         out["pongForPingDuringFragments"] = True
 
         async def binary_fragments():
@@ -143,7 +146,7 @@ async def ping(url, args):
     async with connect(url) as ws:
         for payload in payloads:
             waiter = await ws.ping(payload)
-            await asyncio.wait_for(waiter, 5)
+            await asyncio.wait_for(waiter, 5 * WAIT_SCALE)
         out["controls"] = list(ws.controls)
         await ws.close(1000)
     return out
@@ -172,7 +175,7 @@ async def server_close(url, args):
     async with connect(url) as ws:
         await ws.send("close-me")
         try:
-            await asyncio.wait_for(ws.recv(), 10)
+            await asyncio.wait_for(ws.recv(), 10 * WAIT_SCALE)
             return {"error": "received a message instead of a close"}
         except ConnectionClosed as closed:
             await ws.wait_closed()
@@ -185,7 +188,7 @@ async def too_big(url, args):
     async with connect(url) as ws:
         try:
             await ws.send(pattern(size, 1))
-            await asyncio.wait_for(ws.recv(), 10)
+            await asyncio.wait_for(ws.recv(), 10 * WAIT_SCALE)
             return {"error": "no close"}
         except ConnectionClosed:
             await ws.wait_closed()

@@ -3,12 +3,26 @@
 // timestamps, the clock the sim host drives its timers with), an echo listener that
 // records refused sends, raw TCP helpers for hand-made handshakes, a tiny decoder for
 // the server's (unmasked) frames and deterministic payload generators.
+//
+// Under npm run test:moddable, a ServerUnderTest is the server with the same options in
+// the Moddable simulator (hosts/moddable/echo/servers.ts): its events arrive over the
+// echo app's control channel (test/moddable/control.ts) into the same records, `server`
+// answers clientsCount and listClients() as of the app's last event and runs the other
+// methods there (they return promises: await them), and dispose() stops it and starts a
+// fresh one on the same port. Waits are WAIT_SCALE times longer there.
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { installSimPlatform } from '../../../hosts/sim/platform';
 import { WebSocketServer } from '../../../src/server';
 import type { ServerOptions } from '../../../src/server';
+import { SERVERS, optionsKey } from '../../../hosts/moddable/echo/servers';
+import { moddableControl } from '../../moddable/control';
+import type { Control, ServerEvent } from '../../moddable/control';
+import { WAIT_SCALE } from '../../moddable/mode';
+import { plainOptions } from './targets';
+
+const control = await moddableControl();
 
 export const MiB = 1 << 20;
 /** The echo sizes every peer exercises: header length boundaries, 64 KiB and 1 MiB. */
@@ -60,6 +74,8 @@ const live = new Set<ServerUnderTest>();
 /** A started WebSocketServer on 127.0.0.1 (ephemeral port) with every event recorded. */
 export class ServerUnderTest {
   readonly server: WebSocketServer;
+  /** Under test:moddable: the simulator's server (else null). */
+  readonly remote: RemoteServer | null = null;
   readonly opened: Opened[] = [];
   readonly closed: Closed[] = [];
   readonly errors: { error: Error; client: string | undefined }[] = [];
@@ -69,6 +85,13 @@ export class ServerUnderTest {
   private checks = new Set<() => void>();
 
   constructor(options: ServerOptions = {}, { echo = true }: { echo?: boolean } = {}) {
+    if (control) {
+      this.remote = new RemoteServer(control, options, echo, this);
+      this.server = this.remote.proxy;
+      this.port = this.remote.port;
+      live.add(this);
+      return;
+    }
     installSimPlatform();
     this.server = new WebSocketServer({ port: 0, ...options });
     const s = this.server;
@@ -100,13 +123,22 @@ export class ServerUnderTest {
     return `ws://127.0.0.1:${this.port}/`;
   }
 
-  private record(fn: () => void): void {
+  /** @internal */
+  record(fn: () => void): void {
     fn();
     for (const check of [...this.checks]) check();
   }
 
+  /**
+   * Resolves once every event the server emitted so far is in the records: at once
+   * in-process; against the simulator, after a round trip on the control channel.
+   */
+  async settled(): Promise<void> {
+    await this.remote?.settled();
+  }
+
   /** Resolve once `predicate` holds (re-checked after every server event and every 20 ms). */
-  until(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  until(predicate: () => boolean, what: string, timeoutMs = 5000 * WAIT_SCALE): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = (error?: Error): void => {
@@ -130,7 +162,7 @@ export class ServerUnderTest {
     return this.opened.slice(0, count);
   }
 
-  async waitClosed(endpoint: string, timeoutMs = 5000): Promise<Closed> {
+  async waitClosed(endpoint: string, timeoutMs = 5000 * WAIT_SCALE): Promise<Closed> {
     await this.until(() => this.closed.some((c) => c.endpoint === endpoint), `closed ${endpoint}`, timeoutMs);
     return this.closed.find((c) => c.endpoint === endpoint)!;
   }
@@ -138,8 +170,103 @@ export class ServerUnderTest {
   /** Stop the server and wait until no client is left open. */
   async dispose(): Promise<void> {
     live.delete(this);
+    if (this.remote) return this.remote.dispose();
     this.server.stop();
     await this.until(() => this.server.clientsCount === 0, 'all clients closed after stop()', 5000);
+  }
+}
+
+/**
+ * The simulator's server with a ServerUnderTest's options and echo setting, its events
+ * recorded into that ServerUnderTest. `proxy` stands in for the WebSocketServer.
+ */
+class RemoteServer {
+  readonly name: string;
+  readonly port: number;
+  readonly instance: number;
+  readonly proxy: WebSocketServer;
+  private state: { n: number; l: string[] } = { n: 0, l: [] };
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly control: Control,
+    options: ServerOptions,
+    echo: boolean,
+    sut: ServerUnderTest,
+  ) {
+    const key = optionsKey(plainOptions(options), echo);
+    const entry = Object.entries(SERVERS).find(([, f]) => f.kind === 'recorded' && optionsKey(f.options, f.echo) === key);
+    if (!entry) throw new Error(`no recorded server in hosts/moddable/echo/servers.ts has ${key}`);
+    const [name, fixed] = entry;
+    if ([...live].some((s) => s.remote?.name === name)) throw new Error(`the simulator's ${name} server is already in use by this test`);
+    this.name = name;
+    this.port = fixed.port;
+    this.instance = control.instances.get(name)!;
+    this.unsubscribe = control.subscribe(name, (event) => {
+      if (event.i === this.instance) this.receive(event, sut);
+    });
+    const call = <T>(method: string, args: unknown[]): Promise<T> => control.call<T>(name, this.instance, method, args);
+    const bytes = (data: unknown): unknown =>
+      ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    const state = (): { n: number; l: string[] } => this.state;
+    const proxy = {
+      port: fixed.port,
+      get clientsCount(): number {
+        return state().n;
+      },
+      listClients: (): string[] => [...state().l],
+      disconnectClient: (endpoint: string, code?: number, reason?: string) => call('disconnectClient', [endpoint, code, reason]),
+      send: (endpoint: string, data: unknown) => call('send', [endpoint, bytes(data)]),
+      sendText: (endpoint: string, text: string) => call('sendText', [endpoint, text]),
+      sendBinary: (endpoint: string, data: unknown) => call('sendBinary', [endpoint, bytes(data)]),
+      broadcast: (data: unknown) => call('broadcast', [bytes(data)]),
+      bufferedAmount: (endpoint: string) => call('bufferedAmount', [endpoint]),
+      stop: () => call('stop', []),
+      start: () => call('start', []),
+      on: (): never => {
+        throw new Error('ServerUnderTest: no listener can be added to the server in the Moddable simulator');
+      },
+    };
+    this.proxy = proxy as unknown as WebSocketServer;
+  }
+
+  private receive(event: ServerEvent, sut: ServerUnderTest): void {
+    this.state = { n: event.n, l: event.l };
+    const c = event.c as string;
+    switch (event.e) {
+      case 'opened':
+        sut.record(() => sut.opened.push({ endpoint: c, protocol: event.protocol as string, at: event.at }));
+        break;
+      case 'closed':
+        sut.record(() =>
+          sut.closed.push({ endpoint: c, code: event.code as number, reason: event.reason as string, wasClean: event.wasClean as boolean, at: event.at }),
+        );
+        break;
+      case 'error':
+        sut.record(() => sut.errors.push({ error: new Error(event.m as string), client: (event.c as string | null) ?? undefined }));
+        break;
+      case 'message': {
+        const payload = event.payload!;
+        const data = typeof payload === 'string' ? payload : new Uint8Array(payload);
+        sut.record(() => sut.messages.push({ endpoint: c, data, isText: event.isText as boolean }));
+        break;
+      }
+      case 'refused':
+        sut.refusedSends.push(event.what as string);
+        break;
+    }
+  }
+
+  async settled(): Promise<void> {
+    await this.control.sync();
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      await this.control.retire(this.name, this.instance, 5000);
+    } finally {
+      this.unsubscribe();
+    }
   }
 }
 
@@ -207,7 +334,7 @@ export function readResponseHead(socket: net.Socket, request: string | Buffer): 
 }
 
 /** Resume a socket and gather everything it receives until the peer closes it. */
-export function readUntilClosed(socket: net.Socket, timeoutMs = 5000): Promise<{ data: Buffer; ended: boolean }> {
+export function readUntilClosed(socket: net.Socket, timeoutMs = 5000 * WAIT_SCALE): Promise<{ data: Buffer; ended: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let ended = false;
@@ -297,7 +424,7 @@ export class Inbox<T> {
     return this.items.length;
   }
 
-  next(what = 'item', timeoutMs = 5000): Promise<T> {
+  next(what = 'item', timeoutMs = 5000 * WAIT_SCALE): Promise<T> {
     if (this.items.length > 0) return Promise.resolve(this.items.shift()!);
     return new Promise((resolve, reject) => {
       const entry = {
@@ -313,7 +440,7 @@ export class Inbox<T> {
     });
   }
 
-  async take(count: number, what = 'item', timeoutMs = 5000): Promise<T[]> {
+  async take(count: number, what = 'item', timeoutMs = 5000 * WAIT_SCALE): Promise<T[]> {
     const out: T[] = [];
     for (let i = 0; i < count; i++) out.push(await this.next(`${what} #${i}`, timeoutMs));
     return out;
@@ -321,7 +448,7 @@ export class Inbox<T> {
 }
 
 /** Resume a socket and read until `count` whole frames arrived (starting with `initial` bytes). */
-export function readFrames(socket: net.Socket, initial: Buffer, count: number, timeoutMs = 5000): Promise<WireFrame[]> {
+export function readFrames(socket: net.Socket, initial: Buffer, count: number, timeoutMs = 5000 * WAIT_SCALE): Promise<WireFrame[]> {
   return new Promise((resolve, reject) => {
     let buffer = initial;
     const check = (): boolean => {

@@ -1,0 +1,81 @@
+// Where the real-peer suites find the server they test. Under `npm test` (no
+// MODDABLE_TARGETS) everything runs in-process on Node, exactly as the suites were
+// written. npm run test:moddable (test/moddable/run.mjs) sets MODDABLE_TARGETS to the
+// apps it started in the Moddable simulator (mcsim): the suites then talk to those
+// instead, and the few tests that cannot apply there are skipped with their reason
+// printed (and collected for run.mjs's summary).
+
+import { appendFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestRunner, describe, it } from 'vitest';
+
+export interface LedBuild {
+  /** The debug mc.so built from the root manifest.json. */
+  so: string;
+  /** Its config port (mcconfig ... port=N). */
+  port: number;
+  /** Its config token, if any. */
+  token?: string;
+}
+
+export interface ModdableTargets {
+  /** ws:// URL of the echo app's control channel (hosts/moddable/echo/main.ts). */
+  control: string;
+  /** The LED app builds: `default` (no token) and `token`. */
+  led: { default: LedBuild; token: LedBuild };
+  /** $MODDABLE/build/bin/lin/release/mcsim */
+  mcsim: string;
+  /** The X display mcsim windows go to (Xvfb). */
+  display: string;
+  /** xsbug ports the test workers may listen on for the mcsim instances they start. */
+  xsbugPorts: [number, number];
+  /** JSON lines of skipped tests and their reasons (read by run.mjs). */
+  skipLog?: string;
+}
+
+const raw = process.env.MODDABLE_TARGETS;
+export const MODDABLE: ModdableTargets | null = raw ? (JSON.parse(raw) as ModdableTargets) : null;
+/** True when the suites run against the Moddable simulator. */
+export const onModdable = MODDABLE !== null;
+
+/**
+ * Factor for the suites' default waits. Moddable's lin sockets are polled every 20 ms
+ * with a 1,536-byte buffer: about 75 KB/s each way, so a 1 MiB message takes ~14 s.
+ */
+export const WAIT_SCALE = onModdable ? 20 : 1;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function note(kind: string, name: string, reason: string): void {
+  let file = '';
+  try {
+    file = relative(ROOT, TestRunner.getCurrentSuite().file.filepath);
+  } catch {
+    // outside collection
+  }
+  console.log(`[moddable] skipped ${kind} "${name}" (${file}): ${reason}`);
+  if (MODDABLE?.skipLog) appendFileSync(MODDABLE.skipLog, JSON.stringify({ file, name, reason }) + '\n');
+}
+
+/** `it`, or under test:moddable `it.skip` with `reason` printed: for tests that cannot apply to the simulator. */
+export function inProcessOnly(reason: string): typeof it {
+  if (!onModdable) return it;
+  return new Proxy(it.skip, {
+    apply(target, self, args: unknown[]) {
+      note('test', String(args[0]), reason);
+      return Reflect.apply(target, self, args) as unknown;
+    },
+  }) as unknown as typeof it;
+}
+
+/** `describe`, or under test:moddable `describe.skip` with `reason` printed. */
+export function describeInProcessOnly(reason: string): typeof describe {
+  if (!onModdable) return describe;
+  return new Proxy(describe.skip, {
+    apply(target, self, args: unknown[]) {
+      note('suite', String(args[0]), reason);
+      return Reflect.apply(target, self, args) as unknown;
+    },
+  }) as unknown as typeof describe;
+}
