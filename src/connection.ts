@@ -102,6 +102,7 @@ export class WebSocketConnection {
   private readyState: ReadyState = ReadyState.Connecting;
   private negotiated = '';
   private closeReported = false;
+  private openedOnce = false;
   private ended = false;
   private started = false;
   private closeSent = false;
@@ -223,6 +224,22 @@ export class WebSocketConnection {
     this.ended = true; // nothing left to end
     this.lingerDeadline = NO_DEADLINE;
     this.finish(CloseCode.Abnormal, '', false);
+  }
+
+  /**
+   * The transport delivered more of our output to the peer (bytes left a send queue).
+   * A peer that takes our bytes is alive: a pending close or pong deadline restarts, so a
+   * close frame or ping queued behind a large message is not timed out while the message
+   * is still draining to a slow but working peer. A peer that takes nothing still times out.
+   */
+  outputProgressed(now = this.now()): void {
+    if (this.closeDeadline !== NO_DEADLINE) this.closeDeadline = now + this.closeTimeout;
+    if (this.pongDeadline !== NO_DEADLINE) this.pongDeadline = now + this.keepAliveTimeout;
+  }
+
+  /** True once the opening handshake succeeded (also after the connection closed). */
+  get wasOpened(): boolean {
+    return this.openedOnce;
   }
 
   /** The earliest clock reading at which handleTimeout() has work, or Infinity. */
@@ -447,6 +464,7 @@ export class WebSocketConnection {
     this.handshakeDeadline = NO_DEADLINE;
     this.negotiated = protocol;
     this.readyState = ReadyState.Open;
+    this.openedOnce = true;
     if (this.keepAliveInterval > 0) this.pingDue = this.now() + this.keepAliveInterval;
     try {
       this.handler.open?.(protocol);

@@ -34,6 +34,12 @@ export type LinkEvents = Omit<ConnectionHandler, 'write' | 'end'>;
 
 /** Headroom kept for control frames (pong, close) when admitting data messages. */
 const CONTROL_RESERVE = 2 * (125 + 14);
+/**
+ * After refusing a handshake, how long to keep reading (and dropping) the client's input
+ * before closing anyway (ms). Closing a socket with unread input resets the connection,
+ * which can destroy the refusal response before the client reads it.
+ */
+const REFUSAL_LINGER = 1000;
 /** Largest frame header, used to budget messages before they are encoded. */
 const HEADER_BUDGET = 14;
 /** The smallest send queue that admits a message at all (a 1-byte one). */
@@ -61,8 +67,13 @@ export class SocketLink {
   private writable = 0;
   private readable = 0;
   private ending = false;
+  /** Ended before opening (a refused handshake): close only once the client has. */
+  private lingering = false;
+  /** Bytes were written (a refusal sends a response; a handshake timeout does not). */
+  private wroteAny = false;
   private endDeadline = Infinity;
   private readonly closeTimeout: number;
+  private readonly isServer: boolean;
   private timer: TimerId | null = null;
   private timerAt = Infinity;
   private pumping = false;
@@ -73,6 +84,7 @@ export class SocketLink {
     this.queue = new SendQueue(linkOptions.sendQueueSize ?? 4096);
     this.maxFragmentSize = connectionOptions.maxFragmentSize ?? 0;
     this.closeTimeout = connectionOptions.closeTimeout ?? 5000;
+    this.isServer = connectionOptions.role === 'server';
     this.connection = new WebSocketConnection(
       { random: platformRandom(), now: platformNow, ...connectionOptions },
       new LinkHandler(this, events),
@@ -196,7 +208,7 @@ export class SocketLink {
     this.pumping = true;
     const buffer = this.readBuffer;
     try {
-      while (this.socket && this.readable > 0 && this.queue.length <= this.queue.capacity / 2) {
+      while (this.socket && this.readable > 0 && (this.ending || this.queue.length <= this.queue.capacity / 2)) {
         const n = this.readable < buffer.length ? this.readable : buffer.length;
         // read(buffer) fills it exactly: a shorter read needs a shorter view.
         this.socket.read(n === buffer.length ? buffer : buffer.subarray(0, n));
@@ -214,6 +226,7 @@ export class SocketLink {
   write(data: Uint8Array, start: number, end: number): void {
     const socket = this.socket;
     if (!socket) return;
+    this.wroteAny = true;
     if (this.queue.length === 0 && this.writable > 0) {
       // Hand the socket what it takes now and queue only the rest: queuing all of a piece
       // larger than `writable` would leave no write in flight, so no onWritable would
@@ -242,13 +255,15 @@ export class SocketLink {
     if (!socket) return;
     if (this.queue.length > 0 && this.writable > 0) {
       try {
-        this.writable -= this.queue.drain(this.writable, (piece) => socket.write(piece));
+        const sent = this.queue.drain(this.writable, (piece) => socket.write(piece));
+        this.writable -= sent;
+        if (sent > 0) this.connection.outputProgressed();
       } catch {
         this.lost();
         return;
       }
     }
-    if (this.ending && this.queue.length === 0) {
+    if (this.ending && this.queue.length === 0 && !this.lingering) {
       this.closeSocket();
       return;
     }
@@ -258,12 +273,16 @@ export class SocketLink {
 
   /** @internal The connection is done with the transport: close once the queue is flushed (LinkHandler). */
   end(): void {
-    if (this.queue.length === 0) {
+    // A handshake this server refused: the rest of the request may still be unread or on its way.
+    // Keep reading and dropping it until the client closes (onError) or REFUSAL_LINGER.
+    this.lingering = this.isServer && this.wroteAny && !this.connection.wasOpened;
+    if (this.queue.length === 0 && !this.lingering) {
       this.closeSocket();
       return;
     }
     this.ending = true;
-    this.endDeadline = platformNow() + this.closeTimeout;
+    this.endDeadline = platformNow() + (this.lingering ? REFUSAL_LINGER : this.closeTimeout);
+    this.settle();
   }
 
   /** @internal The socket failed or the peer closed it. */

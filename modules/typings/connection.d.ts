@@ -83,6 +83,7 @@ export declare class WebSocketConnection {
     private readyState;
     private negotiated;
     private closeReported;
+    private openedOnce;
     private ended;
     private started;
     private closeSent;
@@ -119,6 +120,15 @@ export declare class WebSocketConnection {
     receive(data: Uint8Array, start?: number, end?: number): void;
     /** The transport closed or failed. */
     transportClosed(): void;
+    /**
+     * The transport delivered more of our output to the peer (bytes left a send queue).
+     * A peer that takes our bytes is alive: a pending close or pong deadline restarts, so a
+     * close frame or ping queued behind a large message is not timed out while the message
+     * is still draining to a slow but working peer. A peer that takes nothing still times out.
+     */
+    outputProgressed(now?: number): void;
+    /** True once the opening handshake succeeded (also after the connection closed). */
+    get wasOpened(): boolean;
     /** The earliest clock reading at which handleTimeout() has work, or Infinity. */
     nextTimeout(): number;
     /** Run whatever timers are due at `now` (default: the injected clock). */

@@ -29,8 +29,13 @@ export declare class SocketLink {
     private writable;
     private readable;
     private ending;
+    /** Ended before opening (a refused handshake): close only once the client has. */
+    private lingering;
+    /** Bytes were written (a refusal sends a response; a handshake timeout does not). */
+    private wroteAny;
     private endDeadline;
     private readonly closeTimeout;
+    private readonly isServer;
     private timer;
     private timerAt;
     private pumping;

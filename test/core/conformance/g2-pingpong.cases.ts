@@ -223,6 +223,23 @@ cases.push(
     steps: [{ act: (c) => c.close(1000) }, { advance: 1000 }, { frames: [F.close(1000)] }],
     events: closedClean(1000),
     out: [out.close(1000)],
+  },  {
+    id: '2.24',
+    title: 'keep-alive: output still reaching the peer postpones the pong deadline; without it, 1006',
+    options: KEEP,
+    steps: [
+      { advance: 1000 },
+      { advance: 400 },
+      { act: (c) => c.outputProgressed() },
+      { advance: 499 },
+      { act: (c) => c.state },
+      { advance: 1 },
+    ],
+    events: KEEPALIVE_FAILS,
+    out: [out.ping(fromHex('00000001'))],
+    check: (r) => {
+      if (r.returns[1] !== 1) throw new Error(`state 899 ms after the ping: ${String(r.returns[1])}, expected 1 (open)`);
+    },
   },
 );
 

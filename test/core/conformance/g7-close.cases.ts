@@ -292,6 +292,41 @@ cases.push(
         throw new Error(`returns ${JSON.stringify(r.returns)}`);
       }
     },
+  },  {
+    id: '7.20.11',
+    title: 'output still reaching the peer restarts the close timeout (our close behind queued data)',
+    options: { closeTimeout: 100 },
+    steps: [
+      { act: (c) => c.close(1000) },
+      { advance: 90 },
+      { act: (c) => c.outputProgressed() },
+      { advance: 90 },
+      { act: (c) => c.state },
+      { frames: [F.close(1000)] },
+    ],
+    events: closedClean(1000),
+    out: [out.close(1000)],
+    check: (r) => {
+      if (r.returns[2] !== 2) throw new Error(`state 180 ms after close: ${String(r.returns[2])}, expected 2 (closing)`);
+    },
+  },
+  {
+    id: '7.20.12',
+    title: 'once output stops reaching the peer, the close timeout runs out closeTimeout later',
+    options: { closeTimeout: 100 },
+    steps: [
+      { act: (c) => c.close(1000) },
+      { advance: 50 },
+      { act: (c) => c.outputProgressed() },
+      { advance: 99 },
+      { act: (c) => c.state },
+      { advance: 1 },
+    ],
+    events: ['close 1006 false *', 'end'],
+    out: [out.close(1000)],
+    check: (r) => {
+      if (r.returns[2] !== 2) throw new Error(`state before the restarted deadline: ${String(r.returns[2])}`);
+    },
   },
 );
 
