@@ -91,6 +91,8 @@
 //   clients. Listener exceptions never reach the socket callbacks.
 
 import { refuse } from './reject';
+import { disownSocket, openOwnedSocket } from './socket-owner';
+import type { SocketOwner } from './socket-owner';
 import Listener from 'embedded:io/socket/listener';
 import TCP from 'embedded:io/socket/tcp';
 import Timer from 'timer';
@@ -401,24 +403,8 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   }
 }
 
-// The socket callbacks of every HTTP connection: module functions, not closures made per
-// connection (in XS each closure costs ~11 heap slots).
-type ConnectionSocket = TCP & { connection?: HttpConnection };
-
-function connectionReadable(this: TCP, count: number): void {
-  (this as ConnectionSocket).connection?.onSocketReadable(count);
-}
-
-function connectionWritable(this: TCP, count: number): void {
-  (this as ConnectionSocket).connection?.onSocketWritable(count);
-}
-
-function connectionError(this: TCP): void {
-  (this as ConnectionSocket).connection?.destroy();
-}
-
 /** One HTTP connection: reads heads, answers them in order, streams bodies under onWritable. */
-class HttpConnection {
+class HttpConnection implements SocketOwner {
   private readonly server: HttpServer;
   private readonly buffers: Buffers;
   private readonly rbuf: Uint8Array;
@@ -481,17 +467,8 @@ class HttpConnection {
 
   attach(socket: TCP): void {
     this.idleSince = platformNow();
-    const tcp = new TCP({
-      from: socket,
-      nodelay: true, // whole responses: their last segment should not wait for an ACK
-      onReadable: connectionReadable,
-      onWritable: connectionWritable,
-      onError: connectionError,
-    });
-    // Shared callbacks, called with this = the socket (ECMA-419), find their connection
-    // here; no callback runs inside the constructor.
-    (tcp as ConnectionSocket).connection = this;
-    this.tcp = tcp;
+    // whole responses: their last segment should not wait for an ACK
+    this.tcp = openOwnedSocket({ from: socket, nodelay: true }, this);
     this.settle();
   }
 
@@ -505,6 +482,11 @@ class HttpConnection {
   onSocketWritable(count: number): void {
     this.writable = count;
     this.flush();
+  }
+
+  /** @internal The socket failed or the peer closed it. */
+  onSocketError(): void {
+    this.destroy();
   }
 
   /** Close the socket now and give the buffers back. */
@@ -521,7 +503,7 @@ class HttpConnection {
   }
 
   private forget(): void {
-    if (this.tcp) (this.tcp as ConnectionSocket).connection = undefined; // late callbacks find nothing
+    if (this.tcp) disownSocket(this.tcp); // late callbacks find nothing
     this.tcp = null;
     this.clearTimer();
     this.entry = null;

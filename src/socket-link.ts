@@ -11,6 +11,8 @@ import type { MessageType } from './protocol';
 import { textCodec, utf8Length } from './utf8';
 import type { ConnectionHandler, ConnectionOptions } from './connection';
 import { SendQueue } from './send-queue';
+import { disownSocket, openOwnedSocket } from './socket-owner';
+import type { SocketOwner } from './socket-owner';
 import { platformNow, platformRandom } from './platform';
 
 // Only the host modules' default exports are named here, so the same source type-checks
@@ -58,7 +60,7 @@ export function checkLinkOptions(options: LinkOptions): void {
   }
 }
 
-export class SocketLink {
+export class SocketLink implements SocketOwner {
   readonly connection: WebSocketConnection;
   private socket: TCP | null = null;
   private readonly readBuffer: Uint8Array;
@@ -93,16 +95,7 @@ export class SocketLink {
 
   /** Open the socket: a new connection (address/port) or an accepted one (from). */
   attach(socketOptions: TCPOptions): void {
-    const socket = new TCP({
-      ...socketOptions,
-      onReadable: socketReadable,
-      onWritable: socketWritable,
-      onError: socketError,
-    });
-    // The callbacks are shared functions called with this = the socket (ECMA-419): they
-    // find their link here. No callback runs inside the constructor.
-    (socket as LinkedSocket).link = this;
-    this.socket = socket;
+    this.socket = openOwnedSocket(socketOptions, this);
   }
 
   /** @internal The socket has `count` bytes to read. */
@@ -286,7 +279,11 @@ export class SocketLink {
   }
 
   /** @internal The socket failed or the peer closed it. */
-  lost(): void {
+  onSocketError(): void {
+    this.lost();
+  }
+
+  private lost(): void {
     this.closeSocket();
     this.connection.transportClosed();
   }
@@ -299,7 +296,7 @@ export class SocketLink {
     this.readable = 0;
     this.endDeadline = Infinity;
     if (socket) {
-      (socket as LinkedSocket).link = undefined; // a late callback finds no link
+      disownSocket(socket); // a late callback finds no link
       try {
         socket.close();
       } catch {
@@ -307,22 +304,6 @@ export class SocketLink {
       }
     }
   }
-}
-
-// The socket callbacks of every link: module functions, not closures made per link (in
-// XS each closure costs ~11 heap slots per connection).
-type LinkedSocket = TCP & { link?: SocketLink };
-
-function socketReadable(this: TCP, count: number): void {
-  (this as LinkedSocket).link?.onSocketReadable(count);
-}
-
-function socketWritable(this: TCP, count: number): void {
-  (this as LinkedSocket).link?.onSocketWritable(count);
-}
-
-function socketError(this: TCP): void {
-  (this as LinkedSocket).link?.lost();
 }
 
 /**

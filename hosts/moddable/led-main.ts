@@ -11,8 +11,8 @@
 // LED protocol's messages are 3 bytes. The limits come from the slot heap, not from
 // buffers: with the m5atom_lite creation (4,928 slots), measured in the simulator
 // (npm run bench:moddable-memory), the app idles at ~454 slots (our modules are
-// preloaded into flash), each WebSocket client holds ~240 slots and each idle
-// keep-alive HTTP connection ~53; 8 browser clients used 2,621 slots.
+// preloaded into flash), each WebSocket client holds ~244 slots and each idle
+// keep-alive HTTP connection ~53; 8 browser clients used 2,653 slots.
 import config from 'mc/config';
 import { HttpServer } from 'websockets/http-server';
 import { WebSocketServer } from 'websockets/server';

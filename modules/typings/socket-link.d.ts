@@ -3,6 +3,7 @@ import TCP from 'embedded:io/socket/tcp';
 import { WebSocketConnection } from './connection';
 import type { MessageType } from './protocol';
 import type { ConnectionHandler, ConnectionOptions } from './connection';
+import type { SocketOwner } from './socket-owner';
 type TCPOptions = ConstructorParameters<typeof TCP>[0];
 export interface LinkOptions {
     /** Fixed receive buffer: bytes read from the socket per read() call. Default 1024. */
@@ -20,7 +21,7 @@ export type LinkEvents = Omit<ConnectionHandler, 'write' | 'end'>;
 export declare const MIN_SEND_QUEUE: number;
 /** Throws a RangeError for link options no connection could work with. */
 export declare function checkLinkOptions(options: LinkOptions): void;
-export declare class SocketLink {
+export declare class SocketLink implements SocketOwner {
     readonly connection: WebSocketConnection;
     private socket;
     private readonly readBuffer;
@@ -68,6 +69,7 @@ export declare class SocketLink {
     /** Read while data is waiting and the send queue has room for what replies it may cause. */
     private pump;
     private flush;
+    private lost;
     private closeSocket;
 }
 export {};
