@@ -7,79 +7,54 @@
 // memory returns to its baseline. Prints a table; exits 1 if a client could not connect
 // or the heap was exceeded. Needs $MODDABLE (a Moddable SDK with its Linux tools built).
 // Never mcconfig -m on lin (its makefile kills every mcsim): build, start, stop by PID.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startXsbugListener } from '../test/moddable/xsbug-listener.mjs';
+import {
+  SetupError,
+  buildSimulatorApp,
+  buildWeb,
+  findSdk,
+  installExitHandlers,
+  root,
+  startSimulator,
+  startXvfb,
+  stopAll,
+} from '../scripts/moddable.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const MODDABLE = process.env.MODDABLE;
-if (!MODDABLE || !existsSync(join(MODDABLE, 'build', 'bin', 'lin', 'release', 'mcconfig'))) {
-  console.log('bench:moddable-memory: SKIPPED: $MODDABLE is not set to a Moddable SDK with its Linux tools built.');
+let sdk;
+try {
+  sdk = findSdk();
+} catch (error) {
+  if (!(error instanceof SetupError)) throw error;
+  console.log(`bench:moddable-memory: SKIPPED: ${error.message}`);
   process.exit(0);
 }
+installExitHandlers(); // every process started below is stopped by its PID
 const PORT = 8080; // hosts/moddable/led-memory/manifest.json config
 const HEAP_SLOTS = 4928; // m5atom_lite creation, also in that manifest
 const CHUNK_BYTES = 78848;
 const SLOT_BYTES = 32; // an XS slot on a 64-bit host (16 bytes on the ESP32)
-const bin = join(MODDABLE, 'build', 'bin', 'lin', 'release');
-const env = { ...process.env, PATH: `${process.env.PATH}:${bin}` };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const started = [];
-const stopAll = () => {
-  for (const child of started.splice(0).reverse()) {
-    try {
-      process.kill(child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
-};
-process.on('exit', stopAll);
-process.on('SIGINT', () => process.exit(130));
 
-function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'inherit'], env, ...options });
-  if (result.status !== 0) {
-    console.error(`bench:moddable-memory: ${command} ${args.join(' ')} failed (${result.status ?? result.signal})`);
-    process.exit(1);
-  }
-}
-
-spawnSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { stdio: 'ignore' });
-console.log('building hosts/moddable/led-memory (mcconfig -d -p lin, then make build)');
-run(join(bin, 'mcconfig'), ['-d', '-p', 'lin'], { cwd: join(root, 'hosts', 'moddable', 'led-memory') });
-run('make', ['-C', join(MODDABLE, 'build', 'tmp', 'lin', 'mc', 'debug', 'led-memory'), '-f', 'makefile', 'build']);
-const so = join(MODDABLE, 'build', 'bin', 'lin', 'mc', 'debug', 'led-memory', 'mc.so');
-
-let display = process.env.DISPLAY;
-if (!display) {
-  display = ':' + (60 + Math.floor(Math.random() * 10));
-  started.push(spawn('Xvfb', [display, '-screen', '0', '800x600x24', '-nolisten', 'tcp'], { stdio: 'ignore' }));
-  await sleep(1000);
-}
+buildWeb();
+console.log('building hosts/moddable/led-memory (mcconfig -d, then make build; never -m)');
+const { app } = buildSimulatorApp(sdk, { manifestDir: join(root, 'hosts', 'moddable', 'led-memory'), quiet: true });
+const display = process.env.DISPLAY || (await startXvfb({ from: 60, to: 69 }));
 const lines = [];
 let partial = '';
 let aborted = '';
-const xsbugPort = 6400 + Math.floor(Math.random() * 100);
-const xsbug = await startXsbugListener(xsbugPort, (text) => {
-  const parts = (partial + text).split('\n');
-  partial = parts.pop();
-  for (const line of parts) {
-    lines.push(line);
-    if (/abort|memory full|stack overflow/i.test(line)) aborted ||= line;
-  }
+await startSimulator(sdk, {
+  app,
+  display,
+  onText: (text) => {
+    const parts = (partial + text).split('\n');
+    partial = parts.pop();
+    for (const line of parts) {
+      lines.push(line);
+      if (/abort|memory full|stack overflow/i.test(line)) aborted ||= line;
+    }
+  },
 });
-const config = mkdtempSync(join(tmpdir(), 'mcsim-memory-'));
-mkdirSync(join(config, 'tech.moddable.mcsim'));
-const mcsim = spawn(join(bin, 'mcsim'), [so], {
-  env: { ...env, DISPLAY: display, XDG_CONFIG_HOME: config, XSBUG_HOST: '127.0.0.1', XSBUG_PORT: String(xsbugPort) },
-  stdio: 'ignore',
-});
-started.push(mcsim);
 
 async function until(what, test, ms = 20000) {
   const end = Date.now() + ms;
@@ -153,6 +128,4 @@ try {
 }
 await browser?.close();
 stopAll();
-xsbug.close();
-rmSync(config, { recursive: true, force: true });
 process.exit(status);
