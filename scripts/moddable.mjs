@@ -10,7 +10,7 @@
 //   and tsconfigs under <dir>/tmp/<platform dirs>/<name>, <name> = the manifest's
 //   directory name; `key=value` pairs override the manifest's "config" (mc/config).
 // - Never `mcconfig -m` (or make's default "all" target) for lin: with -d the makefile
-//   runs `pkill mcsim` and `pkill serial2xsbug` (tools/mcconfig/make.lin.mk). Its
+//   stops every running mcsim and serial2xsbug by name (tools/mcconfig/make.lin.mk). Its
 //   "build" target only builds <dir>/bin/lin/mc/debug/<name>/mc.so.
 // - mcsim copies the app to $XDG_CONFIG_HOME/tech.moddable.mcsim/mc.so and loads the
 //   copy: each run gets its own config directory so parallel simulators do not race.
