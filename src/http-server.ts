@@ -93,7 +93,8 @@
 import { refuse } from './reject';
 import { disownSocket, openOwnedSocket } from './socket-owner';
 import type { SocketOwner } from './socket-owner';
-import Listener from 'embedded:io/socket/listener';
+import type Listener from 'embedded:io/socket/listener';
+import { boundPort, closeListener, listen } from './listen';
 import TCP from 'embedded:io/socket/tcp';
 import Timer from 'timer';
 import { Emitter } from './emitter';
@@ -301,8 +302,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
    * with port 0); otherwise, and when not listening, the configured port (default 80).
    */
   get port(): number | undefined {
-    const bound = this.listener as unknown as { port?: number } | null;
-    return bound?.port ?? this.options.port ?? 80;
+    return boundPort(this.listener, this.options.port ?? 80);
   }
 
   /** Open HTTP connections (not counting those handed to the WebSocket server). */
@@ -312,31 +312,13 @@ export class HttpServer extends Emitter<HttpServerEvents> {
 
   start(): void {
     if (this.listener) return;
-    const server = this;
-    const listenerOptions: ConstructorParameters<typeof Listener>[0] = {
-      port: this.options.port ?? 80,
-      onReadable(count: number) {
-        while (count-- > 0) {
-          const socket = this.read();
-          if (socket) server.accept(socket);
-        }
-      },
-    };
-    if (this.options.address !== undefined) listenerOptions.address = this.options.address;
-    this.listener = new Listener(listenerOptions);
+    this.listener = listen(this.options.port ?? 80, this.options.address, (socket) => this.accept(socket));
   }
 
   /** Stop listening and close every open connection at once. */
   stop(): void {
-    if (this.listener) {
-      try {
-        // close() exists on every host (Moddable's typings omit it).
-        (this.listener as unknown as { close(): void }).close();
-      } catch {
-        // already closed
-      }
-      this.listener = null;
-    }
+    if (this.listener) closeListener(this.listener);
+    this.listener = null;
     for (const connection of [...this.connections]) connection.destroy();
   }
 

@@ -3,7 +3,8 @@
 // Clients are named by their endpoint ("address:port"). Memory is fixed per client
 // and the number of clients is capped: one more gets 503 and its socket is closed.
 
-import Listener from 'embedded:io/socket/listener';
+import type Listener from 'embedded:io/socket/listener';
+import { boundPort, closeListener, listen } from './listen';
 import TCP from 'embedded:io/socket/tcp';
 import { SocketLink, checkLinkOptions } from './socket-link';
 import { refuse } from './reject';
@@ -145,8 +146,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
    * with port 0); otherwise, and when not listening, the configured port (default 80).
    */
   get port(): number | undefined {
-    const bound = this.listener as unknown as { port?: number } | null;
-    return bound?.port ?? this.options.port ?? 80;
+    return boundPort(this.listener, this.options.port ?? 80);
   }
 
   /** Stand-alone: start listening. */
@@ -154,18 +154,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     if (this.options.isStandAlone === false) throw new Error('not stand-alone: feed it with addWebSocket()');
     if (this.listener) return;
     this.stopping = false;
-    const server = this;
-    const listenerOptions: ConstructorParameters<typeof Listener>[0] = {
-      port: this.options.port ?? 80,
-      onReadable(count: number) {
-        while (count-- > 0) {
-          const socket = this.read();
-          if (socket) server.accept(socket, null);
-        }
-      },
-    };
-    if (this.options.address !== undefined) listenerOptions.address = this.options.address;
-    this.listener = new Listener(listenerOptions);
+    this.listener = listen(this.options.port ?? 80, this.options.address, (socket) => this.accept(socket, null));
   }
 
   /**
@@ -230,15 +219,8 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   /** Stop listening and close every client with 1001 (going away). */
   stop(): void {
     this.stopping = true;
-    if (this.listener) {
-      try {
-        // close() exists on every host (Moddable's typings omit it).
-        (this.listener as unknown as { close(): void }).close();
-      } catch {
-        // already closed
-      }
-      this.listener = null;
-    }
+    if (this.listener) closeListener(this.listener);
+    this.listener = null;
     for (const client of [...this.clients.values()]) {
       client.link.connection.close(CloseCode.GoingAway, 'server stopping');
       client.link.settle();
