@@ -13,9 +13,16 @@ export const MODDABLE_SUITES = [
   'test/interop/server-python.test.ts',
   'test/interop/server-chromium.test.ts',
   'test/interop/server-raw.test.ts',
+  'test/interop/client-fuzzingserver.test.ts',
   'test/app/led-protocol.test.ts',
   'test/app/browser.test.ts',
 ];
+
+// The default per-test limit: the time the measured throughput (test/moddable/run.mjs)
+// needs for 4 MiB echoed, four times over, and at least 4 minutes. Tests that move more
+// set their own from test/moddable/mode.ts's waitFor().
+const throughput = (JSON.parse(process.env.MODDABLE_TARGETS ?? '{}') as { throughput?: number }).throughput ?? 75_000;
+const testTimeout = Math.max(240_000, Math.ceil((4 * 4 * 1024 * 1024 * 1000) / throughput));
 
 export default defineConfig({
   resolve: base.resolve,
@@ -23,11 +30,10 @@ export default defineConfig({
     ...base.test,
     include: MODDABLE_SUITES,
     exclude: ['node_modules/**'],
-    // One file at a time: the suites share the simulator's fixed servers and ports, and
+    // One file at a time: the suites share the simulator's fixed servers, and
     // one XS machine serves them all.
     fileParallelism: false,
-    // The simulator's sockets move ~75 KB/s each way (a 1 MiB echo takes ~30 s).
-    testTimeout: 240_000,
+    testTimeout,
     hookTimeout: 60_000,
   },
 });

@@ -10,27 +10,21 @@
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  SetupError,
   buildSimulatorApp,
   buildWeb,
-  findSdk,
+  findSdkOrSkip,
   installExitHandlers,
+  reservePorts,
   root,
   startSimulator,
   startXvfb,
   stopAll,
 } from '../scripts/moddable.mjs';
 
-let sdk;
-try {
-  sdk = findSdk();
-} catch (error) {
-  if (!(error instanceof SetupError)) throw error;
-  console.log(`bench:moddable-memory: SKIPPED: ${error.message}`);
-  process.exit(0);
-}
+const sdk = findSdkOrSkip('bench:moddable-memory');
+if (!sdk) process.exit(0);
 installExitHandlers(); // every process started below is stopped by its PID
-const PORT = 8080; // hosts/moddable/led-memory/manifest.json config
+const { ports: [PORT] } = await reservePorts(1); // a free port, held for this run
 const HEAP_SLOTS = 4928; // m5atom_lite creation, also in that manifest
 const CHUNK_BYTES = 78848;
 const SLOT_BYTES = 32; // an XS slot on a 64-bit host (16 bytes on the ESP32)
@@ -38,8 +32,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 buildWeb();
 console.log('building hosts/moddable/led-memory (mcconfig -d, then make build; never -m)');
-const { app } = buildSimulatorApp(sdk, { manifestDir: join(root, 'hosts', 'moddable', 'led-memory'), quiet: true });
-const display = process.env.DISPLAY || (await startXvfb({ from: 60, to: 69 }));
+const { app } = buildSimulatorApp(sdk, { manifestDir: join(root, 'hosts', 'moddable', 'led-memory'), config: { port: PORT }, quiet: true });
+const display = process.env.DISPLAY || (await startXvfb());
 const lines = [];
 let partial = '';
 let aborted = '';

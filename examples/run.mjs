@@ -1,27 +1,33 @@
 // node examples/run.mjs [client-echo] [server-echo] [http-server] [frame-parser]
 //
-// Builds each example with the Moddable SDK (mcconfig -d -p lin, then the makefile's
-// "build" target only: never -m on lin, whose makefile kills every mcsim on the
-// machine), runs it headless in the Moddable simulator (mcsim under Xvfb) with its
-// trace() output read through an xsbug-protocol listener, and checks it against a
-// real peer from the `ws` npm package on 127.0.0.1. JavaScript examples are built with
-// -tc, so they are also type-checked against modules/typings.
-// Needs $MODDABLE (a Moddable SDK with its Linux tools built) and Xvfb. Every process
-// it starts is stopped by its PID.
+// Builds each example with the Moddable SDK through scripts/moddable.mjs (mcconfig -d -p
+// lin into test-output/examples, then the makefile's "build" target only: never -m on
+// lin, whose makefile kills every mcsim on the machine), runs it headless in the Moddable
+// simulator (mcsim under Xvfb) with its trace() output read through an xsbug-protocol
+// listener, and checks it against a real peer from the `ws` npm package on 127.0.0.1.
+// JavaScript examples are built with -tc, so they are also type-checked against
+// modules/typings. Needs $MODDABLE (a Moddable SDK with its Linux tools built) and Xvfb.
+// Every process it starts is stopped by its PID; its ports are a free block held for
+// this run, so two runs on one machine do not collide.
 //
 // Options: --app DIR (build the one named example from a copy in DIR, e.g. an app outside
-// this repository that includes modules/<name>/manifest.json by its path), --display :N (default: the first free of :75-:79), --port-base P (peers
-// and apps use P..P+99, default 9200), --xsbug-base P (default 6300).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+// this repository that includes modules/<name>/manifest.json by its path), --display :N
+// (default: a free one Xvfb picks).
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startXsbugListener } from '../test/moddable/xsbug-listener.mjs';
+import {
+  buildSimulatorApp,
+  findSdkOrSkip,
+  installExitHandlers,
+  reservePorts,
+  root,
+  startSimulator,
+  startXvfb,
+  stopAll,
+} from '../scripts/moddable.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = args.indexOf(name);
@@ -31,50 +37,13 @@ const option = (name, fallback) => {
   return value;
 };
 const displayOption = option('--display', null);
-const portBase = Number(option('--port-base', '9200'));
-const xsbugBase = Number(option('--xsbug-base', '6300'));
 const appOption = option('--app', null); // build and run this copy of the (one) named example instead
 
-const MODDABLE = process.env.MODDABLE;
-if (!MODDABLE || !existsSync(join(MODDABLE, 'build', 'bin', 'lin', 'release', 'mcconfig'))) {
-  console.log('examples: SKIPPED: $MODDABLE is not set to a Moddable SDK with its Linux tools built.');
-  process.exit(0);
-}
-const bin = join(MODDABLE, 'build', 'bin', 'lin', 'release');
-const env = { ...process.env, PATH: `${process.env.PATH}:${bin}` };
-
-const started = [];
-const stopAll = () => {
-  for (const child of started.splice(0).reverse()) {
-    try {
-      process.kill(child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
-};
-process.on('exit', stopAll);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
+const sdk = findSdkOrSkip('examples');
+if (!sdk) process.exit(0);
+installExitHandlers();
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(from, to) {
-  for (let port = from; port <= to; port++) {
-    const ok = await new Promise((resolve) => {
-      const probe = net.createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error(`no free port in ${from}-${to}`);
-}
-
-function run(command, argv, options = {}) {
-  const result = spawnSync(command, argv, { stdio: 'inherit', env, ...options });
-  if (result.status !== 0) throw new Error(`${command} ${argv.join(' ')} failed (${result.status ?? result.signal})`);
-}
 
 /** Resolves when the trace text so far matches `pattern`, rejects after `ms`. */
 function waitForTrace(app, pattern, ms = 30000) {
@@ -213,55 +182,29 @@ const names = args.length ? args : Object.keys(examples);
 for (const name of names) if (!examples[name]) throw new Error(`unknown example ${name}`);
 if (appOption && names.length !== 1) throw new Error('--app needs exactly one example name');
 
-let display = displayOption;
-if (!display) {
-  for (let n = 75; n <= 79; n++) {
-    if (!existsSync(`/tmp/.X11-unix/X${n}`) && !existsSync(`/tmp/.X${n}-lock`)) {
-      display = `:${n}`;
-      break;
-    }
-  }
-  if (!display) throw new Error('no free X display in :75-:79');
-  const xvfb = spawn('Xvfb', [display, '-screen', '0', '800x600x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-  started.push(xvfb);
-  await sleep(1000);
-}
+const display = displayOption ?? (await startXvfb());
+const { ports } = await reservePorts(names.length);
 
 let failed = 0;
-for (const name of names) {
+for (const [index, name] of names.entries()) {
   const example = examples[name];
   const dir = appOption ? resolve(appOption) : join(here, name);
-  const build = basename(dir); // mcconfig names the app after its directory
-  const port = await freePort(portBase, portBase + 99);
+  const port = ports[index];
   const config = await example.before(port);
   console.log(`\n=== ${name} (${dir}): mcconfig -d -p lin${example.javascript ? ' -tc' : ''} ${config.join(' ')}`);
-  const cleanup = [];
+  let sim = null;
   try {
-    run(join(bin, 'mcconfig'), ['-d', '-p', 'lin', ...(example.javascript ? ['-tc'] : []), ...config], { cwd: dir });
-    run('make', ['-C', join(MODDABLE, 'build', 'tmp', 'lin', 'mc', 'debug', build), '-f', 'makefile', 'build']);
-    const so = join(MODDABLE, 'build', 'bin', 'lin', 'mc', 'debug', build, 'mc.so');
-
+    const settings = Object.fromEntries(config.map((pair) => pair.split(/=(.*)/s).slice(0, 2)));
+    const { app: so } = buildSimulatorApp(sdk, { manifestDir: dir, outputDir: join(root, 'test-output', 'examples', name), config: settings, typecheck: example.javascript, quiet: true });
     const app = { traces: '' };
-    const xsbugPort = await freePort(xsbugBase, xsbugBase + 99);
-    const listener = await startXsbugListener(xsbugPort, (text) => {
-      process.stdout.write(`[mcsim ${name}] ${text}`);
-      app.traces += text;
+    sim = await startSimulator(sdk, {
+      app: so,
+      display,
+      onText: (text) => {
+        process.stdout.write(`[mcsim ${name}] ${text}`);
+        app.traces += text;
+      },
     });
-    cleanup.push(() => listener.close());
-    const configHome = mkdtempSync(join(tmpdir(), 'mcsim-examples-'));
-    mkdirSync(join(configHome, 'tech.moddable.mcsim')); // mcsim copies mc.so here: a private copy per run
-    cleanup.push(() => rmSync(configHome, { recursive: true, force: true }));
-    const mcsim = spawn(join(bin, 'mcsim'), [so], {
-      env: { ...env, DISPLAY: display, XDG_CONFIG_HOME: configHome, XSBUG_HOST: '127.0.0.1', XSBUG_PORT: String(xsbugPort) },
-      stdio: 'ignore',
-    });
-    started.push(mcsim);
-    cleanup.unshift(async () => {
-      process.kill(mcsim.pid, 'SIGTERM');
-      started.splice(started.indexOf(mcsim), 1);
-      await new Promise((resolve) => (mcsim.exitCode !== null ? resolve() : mcsim.on('exit', resolve)));
-    });
-
     const result = await example.check(app, port);
     console.log(`=== ${name}: ${result.ok ? 'PASS' : 'FAIL'}; peer: ${result.peer}`);
     if (!result.ok) failed++;
@@ -269,7 +212,7 @@ for (const name of names) {
     console.log(`=== ${name}: FAIL: ${error.message}`);
     failed++;
   } finally {
-    for (const step of cleanup) await step();
+    await sim?.stop();
   }
 }
 stopAll();

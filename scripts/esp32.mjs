@@ -19,15 +19,13 @@ import { parseArgs } from 'node:util';
 import {
   DEVICE,
   SetupError,
-  appName,
+  buildPaths,
   buildWeb,
   checkIdf,
-  configArgs,
   defaultOutputDir,
   findSdk,
+  mcconfig,
   root,
-  run,
-  tool,
 } from './moddable.mjs';
 
 const action = process.argv[2];
@@ -73,19 +71,18 @@ if (options.log && !existsSync(join(sdk.moddable, 'tools', 'xsbug-log', 'node_mo
 }
 
 const outputDir = options.output ? resolve(options.output) : defaultOutputDir;
-const debug = options.release ? [] : [options.log ? '-dl' : '-d'];
-const config = configArgs({ ssid, password: password || undefined, token: options.token });
-const args = [join(root, 'manifest.json'), ...debug, '-p', DEVICE, '-o', outputDir, ...config];
-const shown = (list) => list.map((a) => (a.startsWith('password=') ? 'password=***' : a)).join(' ');
+const release = options.release;
+const config = { ssid, password: password || undefined, token: options.token };
+// -dl instead of -d: the debug build's output goes to xsbug-log in this terminal.
+const build = { manifestDir: root, platform: DEVICE, outputDir, release, config, debugFlag: options.log ? '-dl' : '-d' };
 
 try {
   say('building web/dist');
   buildWeb();
   // Without -m, mcconfig only writes the makefile: this needs no ESP-IDF and checks the
   // manifests (includes, modules, resources) for the device.
-  run(tool(sdk, 'mcconfig'), args, { cwd: root, env: sdk.env, quiet: true });
-  const kind = options.release ? 'release' : 'debug';
-  const makefile = join(outputDir, 'tmp', 'esp32', 'm5atom_lite', kind, appName(root), 'makefile');
+  const { tmp } = mcconfig(sdk, { ...build, quiet: true });
+  const makefile = join(tmp, 'makefile');
   say(`mcconfig wrote ${relative(process.cwd(), makefile) || makefile} (Wi-Fi "${ssid}")`);
 
   try {
@@ -104,9 +101,8 @@ try {
   // debugger (serial2xsbug to xsbug; -dl: xsbug-log here) to see trace output such as
   // the "IP address" line of Moddable's Wi-Fi set-up.
   const make = action === 'build' ? ['-m', '-t', 'build'] : ['-m'];
-  say(`mcconfig ${shown([...make, ...args.slice(1)])}`);
-  run(tool(sdk, 'mcconfig'), [...make, ...args], { cwd: root, env });
-  if (action === 'build') say(`built into ${join(outputDir, 'bin', 'esp32', 'm5atom_lite', kind, appName(root))}; npm run flash writes it to the Atom Lite`);
+  mcconfig(sdk, { ...build, make, env, announce: say });
+  if (action === 'build') say(`built into ${buildPaths(build).bin}; npm run flash writes it to the Atom Lite`);
 } catch (error) {
   fail(error.message);
 }

@@ -1,28 +1,33 @@
-// Shared helpers for the scripts that drive the Moddable SDK's own tools (mcconfig,
-// make, mcsim): finding the SDK and ESP-IDF with clear messages, building an app for
-// the simulator without mcconfig -m, and running mcsim (headless under Xvfb when
-// there is no display) with its trace output on our stdout. Every process started
-// here is tracked and stopped by its PID, never by name.
+// The one module that builds, starts and stops Moddable apps for this project's scripts,
+// tests, examples and benchmarks: finding the SDK, ESP-IDF and our npm packages with
+// clear messages; mcconfig (never -m for a simulator) into our own output folders; Xvfb;
+// mcsim with its trace output read through our xsbug listener; free ports for the apps.
+// Every process started here is tracked and stopped by its PID, never by name.
 //
 // Facts this relies on (Moddable SDK 8.x sources):
 // - Host tools live in $MODDABLE/build/bin/<lin|mac|win>/release (Getting Started guide).
-// - `mcconfig [manifest] -d -p <platform> -o <dir> key=value...` only writes the makefile
-//   and tsconfigs under <dir>/tmp/<platform dirs>/<name>, <name> = the manifest's
-//   directory name; `key=value` pairs override the manifest's "config" (mc/config).
+// - `mcconfig [manifest] -d -p <platform> -o <dir> key=value...` writes the makefile and
+//   tsconfigs under <dir>/tmp/<platform dirs>/<debug|release>/<name>, <name> = the
+//   manifest's directory name; `key=value` pairs override the manifest's "config"
+//   (mc/config). Without -o it writes into $MODDABLE/build; mcconfig stops with
+//   "directory not found" when the -o folder does not exist.
 // - Never `mcconfig -m` (or make's default "all" target) for lin: with -d the makefile
-//   stops every running mcsim and serial2xsbug by name (tools/mcconfig/make.lin.mk). Its
-//   "build" target only builds <dir>/bin/lin/mc/debug/<name>/mc.so.
+//   stops every running simulator and serial-to-debugger bridge by name
+//   (tools/mcconfig/make.lin.mk). Its "build" target only builds mc.so.
 // - mcsim copies the app to $XDG_CONFIG_HOME/tech.moddable.mcsim/mc.so and loads the
 //   copy: each run gets its own config directory so parallel simulators do not race.
 // - A debug (-d) app sends trace() output only to a connected debugger (XSBUG_HOST,
 //   XSBUG_PORT) and waits after login until the debugger answers; the xsbug listener
 //   answers and hands us the text.
+// - The simulator's Listener binds every interface, so a free port is one that binds on
+//   0.0.0.0.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startXsbugListener } from '../test/moddable/xsbug-listener.mjs';
+import { startXsbugListener } from './xsbug-listener.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where our scripts put Moddable build output (git-ignored): mcconfig -o. */
@@ -37,11 +42,20 @@ export function hostPlatform() {
 
 export class SetupError extends Error {}
 
+/** Throws a SetupError unless `npm ci` has run here (mcconfig compiles our .ts with its tsc). */
+export function checkNpmPackages() {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) {
+    throw new SetupError(`the project's npm packages are not installed (${relative(process.cwd(), tsc) || tsc} is missing): run \`npm ci\` in ${root} first.`);
+  }
+}
+
 /**
  * The Moddable SDK named by $MODDABLE, with its host tools on PATH:
- * { moddable, host, bin, env }. Throws a SetupError that says what is missing.
+ * { moddable, host, bin, env }. Throws a SetupError that says what is missing (also when
+ * `npm ci` has not run here, unless npm is false).
  */
-export function findSdk() {
+export function findSdk({ npm = true } = {}) {
   const moddable = process.env.MODDABLE;
   const host = hostPlatform();
   const guide = 'Install it per its Getting Started guide (https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/Moddable%20SDK%20-%20Getting%20Started.md) or with `xs-dev setup`, then set MODDABLE to its directory.';
@@ -53,9 +67,29 @@ export function findSdk() {
   if (!existsSync(join(bin, `mcconfig${exe}`))) {
     throw new SetupError(`the Moddable SDK's host tools are not built: ${join(bin, `mcconfig${exe}`)} is missing. Build them: cd $MODDABLE/build/makefiles/${host} && make (Getting Started guide).`);
   }
-  const sep = host === 'win' ? ';' : ':';
-  const env = { ...process.env, MODDABLE: moddable, PATH: `${bin}${sep}${process.env.PATH ?? ''}` };
-  return { moddable, host, bin, env };
+  if (npm) checkNpmPackages();
+  const pathSep = host === 'win' ? ';' : ':';
+  const env = { ...process.env, MODDABLE: moddable, PATH: `${bin}${pathSep}${process.env.PATH ?? ''}` };
+  return { moddable: resolve(moddable), host, bin, env };
+}
+
+/**
+ * findSdk() for runners that skip without the SDK: the SDK, or null after printing
+ * "<tag>: SKIPPED: <why>" when $MODDABLE is not set. Any other set-up problem (a wrong
+ * MODDABLE, tools not built, no `npm ci`) is printed as one sentence and exits 1.
+ */
+export function findSdkOrSkip(tag) {
+  try {
+    return findSdk();
+  } catch (error) {
+    if (!(error instanceof SetupError)) throw error;
+    if (!process.env.MODDABLE) {
+      console.log(`${tag}: SKIPPED: ${error.message}`);
+      return null;
+    }
+    console.error(`${tag}: ${error.message}`);
+    process.exit(1);
+  }
 }
 
 /** The path of one of the SDK's host tools (mcconfig, mcsim...). */
@@ -84,19 +118,35 @@ export function checkIdf(sdk) {
 
 /** The directory mcconfig names an app after (its manifest's directory). */
 export function appName(manifestDir) {
-  return basename(manifestDir);
+  return basename(resolve(manifestDir));
+}
+
+/** Config keys whose values are secrets: never printed. */
+const SECRET_KEYS = /^(password|token)=/;
+
+/** A command line for logs, with `password=...` and `token=...` values masked. */
+export function shownCommand(command, args = []) {
+  return [command, ...args].map((a) => (SECRET_KEYS.test(a) ? a.replace(/=.*/s, '=***') : a)).join(' ');
 }
 
 /**
- * Runs a command; throws with the command line if it fails. quiet: its output is kept
- * and shown only if it fails (tsc reports type errors on stdout, xsl warnings on stderr).
+ * Runs a command; throws with the (masked) command line if it fails. quiet: its output
+ * is kept and shown only if it fails (tsc reports type errors on stdout, xsl warnings on
+ * stderr). log: a file that gets the output as well.
  */
-export function run(command, args, { quiet = false, ...options } = {}) {
-  const result = spawnSync(command, args, { stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit', maxBuffer: 64 * 1024 * 1024, ...options });
-  if (result.error) throw new Error(`${command}: ${result.error.message}`);
+export function run(command, args, { quiet = false, log, ...options } = {}) {
+  const capture = quiet || log;
+  const result = spawnSync(command, args, { stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit', maxBuffer: 64 * 1024 * 1024, ...options });
+  if (result.error) throw new Error(`${basename(command)}: ${result.error.message}`);
+  const output = capture ? `${result.stdout ?? ''}${result.stderr ?? ''}` : '';
+  if (log) {
+    mkdirSync(dirname(log), { recursive: true });
+    writeFileSync(log, output);
+  }
+  if (capture && !quiet) process.stdout.write(output);
   if (result.status !== 0) {
-    if (quiet) process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
-    throw new Error(`${[command, ...args].join(' ')} failed (${result.status ?? result.signal})`);
+    if (quiet) process.stderr.write(output.split('\n').slice(-60).join('\n'));
+    throw new Error(`${shownCommand(command, args)} failed (${result.status ?? result.signal})${log ? `; log: ${log}` : ''}`);
   }
 }
 
@@ -112,26 +162,55 @@ export function buildWeb() {
   run(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { quiet: true });
 }
 
+/** The folders mcconfig uses under -o for a platform ('lin' or 'esp32/m5atom_lite'). */
+function platformDirs(platform) {
+  return platform.includes('/') ? platform.split('/') : [platform, 'mc'];
+}
+
+/**
+ * Where mcconfig puts an app's makefile (tmp) and its binaries (bin) under outputDir.
+ * `name` is appName(manifestDir): never a fixed name, so any clone's folder works.
+ */
+export function buildPaths({ outputDir, platform, manifestDir, release = false }) {
+  const name = appName(manifestDir);
+  const kind = release ? 'release' : 'debug';
+  const dirs = platformDirs(platform);
+  return { name, tmp: join(outputDir, 'tmp', ...dirs, kind, name), bin: join(outputDir, 'bin', ...dirs, kind, name) };
+}
+
+/**
+ * mcconfig for one manifest into outputDir (created first; never inside $MODDABLE):
+ * without `make`, it only writes the makefile; `make` is mcconfig's own -m/-t flags (for
+ * the device only). Secrets in `config` never reach a log line: `announce` gets the
+ * command line with them masked.
+ */
+export function mcconfig(sdk, { manifestDir = root, platform, outputDir = defaultOutputDir, release = false, debugFlag = '-d', typecheck = false, config = {}, make = [], env = sdk.env, quiet = false, log, announce } = {}) {
+  const out = resolve(outputDir);
+  const inside = relative(sdk.moddable, out);
+  if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
+    throw new SetupError(`output folder ${out} is inside $MODDABLE: our builds never write into the SDK; choose another --output.`);
+  }
+  mkdirSync(out, { recursive: true });
+  const args = [join(manifestDir, 'manifest.json'), ...make, ...(release ? [] : [debugFlag]), ...(typecheck ? ['-tc'] : []), '-p', platform, '-o', out, ...configArgs(config)];
+  announce?.(shownCommand('mcconfig', args));
+  run(tool(sdk, 'mcconfig'), args, { cwd: manifestDir, env, quiet, log });
+  return { ...buildPaths({ outputDir: out, platform, manifestDir, release }), args };
+}
+
 /**
  * Builds an app for this computer's simulator without mcconfig -m: mcconfig writes the
  * makefile, then make runs its "build" target only. Returns the paths of the build.
+ * typecheck: mcconfig -tc (JavaScript apps checked against their typings).
  */
-export function buildSimulatorApp(sdk, { manifestDir = root, outputDir = defaultOutputDir, config = {}, quiet = false } = {}) {
-  mkdirSync(outputDir, { recursive: true });
-  const name = appName(manifestDir);
+export function buildSimulatorApp(sdk, { manifestDir = root, outputDir = defaultOutputDir, config = {}, quiet = false, typecheck = false, log } = {}) {
   const platform = sdk.host;
-  run(tool(sdk, 'mcconfig'), [join(manifestDir, 'manifest.json'), '-d', '-p', platform, '-o', outputDir, ...configArgs(config)], {
-    cwd: manifestDir,
-    env: sdk.env,
-    quiet,
-  });
-  const tmp = join(outputDir, 'tmp', platform, 'mc', 'debug', name);
-  const bin = join(outputDir, 'bin', platform, 'mc', 'debug', name);
-  if (platform === 'win') run('nmake', ['/nologo', '/f', join(tmp, 'makefile'), 'build'], { cwd: tmp, env: sdk.env, quiet });
-  else run('make', ['-C', tmp, '-f', 'makefile', 'build'], { env: sdk.env, quiet });
-  const app = join(bin, platform === 'win' ? 'mc.dll' : 'mc.so');
+  const paths = mcconfig(sdk, { manifestDir, platform, outputDir, config, quiet, typecheck, log: log && `${log}-mcconfig.log` });
+  const makeLog = log && `${log}-make.log`;
+  if (platform === 'win') run('nmake', ['/nologo', '/f', join(paths.tmp, 'makefile'), 'build'], { cwd: paths.tmp, env: sdk.env, quiet, log: makeLog });
+  else run('make', ['-C', paths.tmp, '-f', 'makefile', 'build'], { env: sdk.env, quiet, log: makeLog });
+  const app = join(paths.bin, platform === 'win' ? 'mc.dll' : 'mc.so');
   if (!existsSync(app)) throw new Error(`the build did not produce ${app}`);
-  return { name, tmp, bin, app };
+  return { ...paths, app };
 }
 
 // ---- processes we start, stopped by PID ------------------------------------------
@@ -150,10 +229,12 @@ export function onCleanup(fn) {
   cleanups.push(fn);
 }
 
+const running = (child) => child.exitCode === null && child.signalCode === null;
+
 /** Stops every tracked process (SIGTERM to its PID) and runs the clean-ups. */
 export function stopAll() {
   for (const child of started.splice(0).reverse()) {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (running(child)) {
       try {
         process.kill(child.pid, 'SIGTERM');
       } catch {
@@ -184,51 +265,67 @@ export function installExitHandlers() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Starts Xvfb on display :n (the first free one from `from` when n is undefined) and
- * resolves to ":n" once its socket exists. Linux only.
+ * Starts Xvfb and resolves to its display (":n"). Without `display`, Xvfb picks a free
+ * display itself and reports it (-displayfd), so parallel runs never race for one.
+ * Linux only. Stopped by PID on exit.
  */
-export async function startXvfb({ display, from = 85, to = 99 } = {}) {
-  const free = (n) => !existsSync(`/tmp/.X${n}-lock`) && !existsSync(`/tmp/.X11-unix/X${n}`);
-  let n = display === undefined ? undefined : Number(String(display).replace(/^:/, ''));
-  if (n === undefined) {
-    for (let i = from; i <= to && n === undefined; i++) if (free(i)) n = i;
-    if (n === undefined) throw new Error(`no free X display between :${from} and :${to}`);
-  } else if (!free(n)) {
-    throw new Error(`X display :${n} is in use (/tmp/.X${n}-lock exists)`);
-  }
-  const xvfb = track(spawn('Xvfb', [`:${n}`, '-screen', '0', '800x600x24', '-nolisten', 'tcp'], { stdio: 'ignore' }));
+export async function startXvfb({ display } = {}) {
+  const screen = ['-screen', '0', '800x600x24', '-nolisten', 'tcp'];
+  const fixed = display === undefined ? null : `:${String(display).replace(/^:/, '')}`;
+  const args = fixed ? [fixed, ...screen] : ['-displayfd', '3', ...screen];
+  const xvfb = track(spawn('Xvfb', args, { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }));
   const failed = new Promise((_, reject) => {
     xvfb.once('error', (e) => reject(new Error(`Xvfb: ${e.message} (install it: apt-get install xvfb)`)));
-    xvfb.once('exit', (code) => reject(new Error(`Xvfb :${n} exited (${code})`)));
+    xvfb.once('exit', (code) => reject(new Error(`Xvfb ${fixed ?? ''} exited (${code})${fixed ? `: is display ${fixed} in use?` : ''}`)));
   });
-  const ready = (async () => {
-    for (let i = 0; i < 100 && !existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(50);
-  })();
-  await Promise.race([ready, failed]);
-  return `:${n}`;
+  const ready = fixed
+    ? (async () => {
+        const n = fixed.slice(1);
+        for (let i = 0; i < 200 && !existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(50);
+        return fixed;
+      })()
+    : new Promise((resolve) => {
+        let text = '';
+        xvfb.stdio[3].setEncoding('utf8');
+        xvfb.stdio[3].on('data', (chunk) => {
+          text += chunk;
+          if (text.includes('\n')) resolve(`:${text.trim()}`);
+        });
+      });
+  const timeout = sleep(20_000).then(() => {
+    throw new Error('Xvfb did not report a display within 20 s');
+  });
+  return Promise.race([ready, failed, timeout]);
 }
 
 /**
- * Starts mcsim on a built app with our xsbug listener on 127.0.0.1:xsbugPort (0: any
- * free port). onText gets the app's trace output. Resolves to { child, xsbugPort, exited }.
+ * Starts mcsim on a built app with our xsbug listener on 127.0.0.1 (any free port).
+ * onText gets the app's trace output (a trace may hold several lines or part of one).
+ * xsbug false: the app talks to a real xsbug on localhost:5002 instead. Resolves once
+ * the simulator is started (not the app) to an instance that stops it by PID.
  */
-export async function startSimulator(sdk, { app, display, xsbugPort = 0, onText, xsbug = true }) {
+export async function startSimulator(sdk, { app, display, onText = () => {}, xsbug = true }) {
+  let listener = null;
+  const connections = new Set();
   let port = 5002; // the debugger address the app was built with (mcconfig -x default)
   if (xsbug) {
-    const server = await startXsbugListener(xsbugPort, onText);
-    onCleanup(() => server.close());
-    port = server.address().port;
+    listener = await startXsbugListener(0, onText);
+    listener.on('connection', (socket) => {
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
+    });
+    port = listener.address().port;
   }
   const env = { ...sdk.env, XSBUG_HOST: '127.0.0.1', XSBUG_PORT: String(port) };
   if (!xsbug) {
-    delete env.XSBUG_HOST; // the real xsbug on localhost:5002
+    delete env.XSBUG_HOST;
     delete env.XSBUG_PORT;
   }
   let command;
+  let config = null;
   if (sdk.host === 'lin') {
-    const config = mkdtempSync(join(tmpdir(), 'mcsim-'));
+    config = mkdtempSync(join(tmpdir(), 'mcsim-'));
     mkdirSync(join(config, 'tech.moddable.mcsim')); // mcsim copies the app here: a private copy per run
-    onCleanup(() => rmSync(config, { recursive: true, force: true }));
     env.XDG_CONFIG_HOME = config;
     if (display) env.DISPLAY = display;
     command = tool(sdk, 'mcsim');
@@ -239,11 +336,134 @@ export async function startSimulator(sdk, { app, display, xsbugPort = 0, onText,
   } else {
     command = tool(sdk, 'mcsim');
   }
-  if (!existsSync(command)) throw new SetupError(`the simulator is not built: ${command} is missing (build the host tools).`);
+  const removeConfig = () => config && rmSync(config, { recursive: true, force: true });
+  if (!existsSync(command)) {
+    listener?.close();
+    removeConfig();
+    throw new SetupError(`the simulator is not built: ${command} is missing (build the host tools).`);
+  }
   const child = track(spawn(command, [app], { env, stdio: 'ignore' }));
   const exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal));
     child.once('error', (e) => resolve(e.message));
   });
-  return { child, xsbugPort: port, exited };
+  const closeListener = () => {
+    for (const socket of connections) socket.destroy();
+    return listener ? new Promise((resolve) => listener.close(() => resolve())) : Promise.resolve();
+  };
+  let stopping = null;
+  const instance = {
+    child,
+    pid: child.pid,
+    xsbugPort: port,
+    exited,
+    get running() {
+      return running(child);
+    },
+    /** SIGTERM by PID (mcsim takes 1-2 s), SIGKILL after 5 s; then the listener and the config copy go. */
+    stop() {
+      stopping ??= (async () => {
+        if (running(child)) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => running(child) && child.kill('SIGKILL'), 5000);
+          await exited;
+          clearTimeout(timer);
+        }
+        await closeListener();
+        removeConfig();
+      })();
+      return stopping;
+    },
+    /** For 'exit' handlers: no waiting. */
+    kill() {
+      if (running(child)) child.kill('SIGKILL');
+      for (const socket of connections) socket.destroy();
+      listener?.close();
+      removeConfig();
+    },
+  };
+  onCleanup(() => instance.kill());
+  return instance;
+}
+
+// ---- ports -----------------------------------------------------------------------------
+
+/** Port blocks handed out on this machine: below Linux's ephemeral range (32768-60999). */
+const PORT_FIRST = 20000;
+const PORT_BLOCK = 100;
+const PORT_BLOCKS = 120;
+const portLocks = join(tmpdir(), 'moddable-websockets-ports');
+
+/** Whether `port` binds on every interface (as the simulator's Listener binds) right now. */
+export function portIsFree(port, host = '0.0.0.0') {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+/** Takes the lock file of a port block for this process (a dead holder's lock is taken over). */
+function lockBlock(base) {
+  const file = join(portLocks, `${base}.lock`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(file, 'utf8'));
+      if (holder && alive(holder)) return null;
+      try {
+        unlinkSync(file); // its holder is gone
+      } catch {
+        // another run took it over first
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * `count` consecutive ports (at most 100) that are free now and that no other run of
+ * these scripts on this machine holds: a block is locked for this process (a file
+ * holding its PID under the temp folder) until `release()` or exit. Resolves to
+ * { base, ports, release }.
+ */
+export async function reservePorts(count) {
+  if (count > PORT_BLOCK) throw new RangeError(`at most ${PORT_BLOCK} ports per reservation`);
+  mkdirSync(portLocks, { recursive: true });
+  const offset = Math.floor(Math.random() * PORT_BLOCKS);
+  for (let k = 0; k < PORT_BLOCKS; k++) {
+    const base = PORT_FIRST + ((offset + k) % PORT_BLOCKS) * PORT_BLOCK;
+    const unlock = lockBlock(base);
+    if (!unlock) continue;
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    let free = true;
+    for (const port of ports) if (!(await portIsFree(port))) free = false;
+    if (!free) {
+      unlock();
+      continue;
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      unlock();
+    };
+    onCleanup(release);
+    return { base, ports, release };
+  }
+  throw new Error(`no block of ${count} free ports in ${PORT_FIRST}-${PORT_FIRST + PORT_BLOCK * PORT_BLOCKS - 1}`);
 }

@@ -20,6 +20,7 @@ import {
   defaultOutputDir,
   findSdk,
   installExitHandlers,
+  portIsFree,
   startSimulator,
   startXvfb,
 } from './moddable.mjs';
@@ -48,6 +49,12 @@ try {
 }
 if (options.port !== undefined && !/^\d+$/.test(options.port)) {
   console.error(`sim:moddable: --port ${options.port}: not a port number`);
+  process.exit(1);
+}
+
+const port = Number(options.port ?? 8080); // manifest.json's simulator config
+if (!(await portIsFree(port))) {
+  console.error(`sim:moddable: port ${port} is in use by another process: stop it, or pass -- --port N`);
   process.exit(1);
 }
 

@@ -16,27 +16,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { DEVICE, SetupError, appName, findSdk, root, run, tool } from './moddable.mjs';
+import { DEVICE, findSdkOrSkip, mcconfig, root } from './moddable.mjs';
 
 const tag = 'typecheck:moddable';
-if (!process.env.MODDABLE) {
-  console.log(`${tag}: skipped: $MODDABLE not set (set it to a Moddable SDK to check the hosts against the SDK's own typings)`);
-  process.exit(0);
-}
-let sdk;
-try {
-  sdk = findSdk();
-} catch (error) {
-  if (!(error instanceof SetupError)) throw error;
-  console.error(`${tag}: ${error.message}`);
-  process.exit(1);
-}
+const sdk = findSdkOrSkip(tag); // prints "SKIPPED" without $MODDABLE
+if (!sdk) process.exit(0);
 
-const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-if (!existsSync(tsc)) {
-  console.error(`${tag}: ${tsc} is missing: run npm ci`);
-  process.exit(1);
-}
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc'); // findSdk checked it is there
 
 function walk(dir, keep, out = []) {
   if (!existsSync(dir)) return out;
@@ -63,15 +49,7 @@ let failed = 0;
 try {
   const checked = new Set();
   for (const build of builds) {
-    run(tool(sdk, 'mcconfig'), [join(build.manifestDir, 'manifest.json'), '-d', '-p', build.platform, '-o', out], {
-      cwd: build.manifestDir,
-      env: sdk.env,
-      quiet: true,
-    });
-    const [platform, subplatform] = build.platform.split('/');
-    const tmp = subplatform
-      ? join(out, 'tmp', platform, subplatform, 'debug', appName(build.manifestDir))
-      : join(out, 'tmp', platform, 'mc', 'debug', appName(build.manifestDir));
+    const { tmp } = mcconfig(sdk, { manifestDir: build.manifestDir, platform: build.platform, outputDir: out, quiet: true });
     build.modules = join(tmp, 'modules');
     build.files = walk(build.modules, (name) => name.endsWith('-tsconfig.json')).flatMap(
       (path) => JSON.parse(readFileSync(path, 'utf8')).files ?? [],

@@ -10,7 +10,7 @@
 // Under npm run test:moddable (test/moddable/mode.ts), LedAppProcess runs the LED app
 // built from the root manifest.json (hosts/moddable/led-main.ts) in the Moddable
 // simulator instead: its own mcsim process, its trace() output read through an xsbug
-// listener (test/moddable/mcsim.mjs) as the lines, the port and token fixed by the build
+// listener (scripts/moddable.mjs startSimulator) as the lines, the port and token fixed by the build
 // (mcconfig ... port=N token=T). The simulator has no button (hosts/moddable/virtual-led.ts).
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -22,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { MODDABLE } from '../moddable/mode';
-import { startMcsim } from '../moddable/mcsim.mjs';
-import type { McsimInstance } from '../moddable/mcsim.mjs';
+import { findSdk, startSimulator } from '../../scripts/moddable.mjs';
+import type { SimulatorInstance } from '../../scripts/moddable.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export type Rgb = [number, number, number];
@@ -92,9 +92,9 @@ export class LedAppProcess {
   /** The sim host's process, or null in the simulator. */
   readonly child: ChildProcess | null;
   /** The simulator's process, or null on the sim host. */
-  private readonly mcsim: McsimInstance | null;
+  private readonly mcsim: SimulatorInstance | null;
 
-  private constructor(proc: ChildProcess | McsimInstance, readonly options: AppOptions) {
+  private constructor(proc: ChildProcess | SimulatorInstance, readonly options: AppOptions) {
     if ('stdout' in proc) {
       const child = proc;
       this.child = child;
@@ -158,11 +158,9 @@ export class LedAppProcess {
     if (options.host !== undefined || options.noPort) throw new Error('the simulator build listens on its config port on every interface');
     let app: LedAppProcess | null = null;
     const early: string[] = [];
-    const mcsim = await startMcsim({
-      mcsim: targets.mcsim,
-      so: build.so,
+    const mcsim = await startSimulator(findSdk(), {
+      app: build.so,
       display: targets.display,
-      xsbugPorts: targets.xsbugPorts,
       onText: (text) => (app ? app.output(text) : early.push(text)),
     });
     app = new LedAppProcess(mcsim, options);

@@ -3,14 +3,15 @@
 // Autobahn fuzzingserver built on `ws`: GET /getCaseCount, /runCase?case=N&agent=A
 // (a few messages of different kinds per case, each expected back identically, then
 // close 1000), /updateReports?agent=A.
-import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { Cleanup, asciiText, pattern, waitFor } from './peers/client-probe';
+import { MODDABLE, waitFor as transferWait } from '../moddable/mode';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1 << 20;
@@ -128,8 +129,13 @@ interface Testee {
   exited: Promise<number | null>;
 }
 
+/**
+ * The testee exactly as `npm run testee:client` runs it: on the sim host, or under
+ * npm run test:moddable in the Moddable simulator (--moddable: scripts/testee.mjs builds
+ * and runs hosts/moddable/testee; its own progress lines start with "testee:client:").
+ */
 function spawnTestee(url: string, agent: string): Testee {
-  const child = spawn(process.execPath, ['hosts/sim/run.mjs', 'test/testee/fuzzing-client.ts', '--url', url, '--agent', agent], {
+  const child = spawn(process.execPath, ['scripts/testee.mjs', 'client', '--url', url, '--agent', agent, ...(MODDABLE ? ['--moddable'] : [])], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -138,8 +144,21 @@ function spawnTestee(url: string, agent: string): Testee {
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+  const printed = (): string => stdout.split('\n').filter((line) => !line.startsWith('testee:client: ')).join('\n');
+  return { child, stdout: printed, stderr: () => stderr, exited };
 }
+
+/** Bytes a plan moves each way. */
+const planBytes = (plan: Outgoing[][]): number =>
+  plan.flat().reduce((sum, m) => sum + (typeof m.data === 'string' ? Buffer.byteLength(m.data) : m.data.length), 0);
+
+// In the simulator, build the testee app first (incremental), so that the tests' waits
+// cover the run only.
+beforeAll(() => {
+  if (!MODDABLE) return;
+  const built = spawnSync(process.execPath, ['scripts/testee.mjs', 'client', '--moddable', '--url', 'ws://127.0.0.1:1', '--build-only'], { cwd: root, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`building the testee failed:\n${built.stdout}${built.stderr}`);
+}, 900_000);
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -166,7 +185,7 @@ describe('client testee against a fake fuzzingserver', () => {
         setTimeout(() => {
           const runs = fake.runs.map((r) => `case ${r.n}: sent ${r.sent.length} got ${r.received.length} close ${r.closeCode}`);
           reject(new Error(`testee did not exit:\n${testee.stdout()}\n${testee.stderr()}\n${runs.join('\n')}`));
-        }, 45_000),
+        }, 40_000 + transferWait(planBytes(plan))),
       ),
     ]);
     const output = `stdout:\n${testee.stdout()}\nstderr:\n${testee.stderr()}`;
@@ -199,7 +218,7 @@ describe('client testee against a fake fuzzingserver', () => {
       'reports updated',
     ]);
     expect(testee.stderr()).toBe('');
-  }, 55_000);
+  }, 50_000 + transferWait(planBytes(cases())));
 
   it('with zero cases it only asks for the count and updates the reports', async () => {
     const fake = await fakeFuzzingServer([]);
@@ -208,7 +227,7 @@ describe('client testee against a fake fuzzingserver', () => {
     cleanup.add(() => {
       if (testee.child.exitCode === null && testee.child.signalCode === null) testee.child.kill('SIGKILL');
     });
-    await waitFor(() => testee.child.exitCode !== null, 30_000, 'testee exit');
+    await waitFor(() => testee.child.exitCode !== null, 25_000 + transferWait(0), 'testee exit');
     expect(await testee.exited, testee.stderr()).toBe(0);
     expect(fake.runs).toEqual([]);
     expect(fake.caseCountRequests).toBe(1);

@@ -9,8 +9,8 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import { WAIT_SCALE, inProcessOnly } from '../moddable/mode';
-import { BIG, MULTIBYTE, MiB, SIZES, ServerUnderTest, asciiText, disposeServers, pattern } from './peers/server-harness';
+import { WAIT_SCALE, waitFor } from '../moddable/mode';
+import { asciiText, BIG, disposeServers, MiB, MULTIBYTE, pattern, ServerUnderTest, SIZES, SIZES_TOTAL } from './peers/server-harness';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./peers/py_client.py', import.meta.url));
@@ -69,7 +69,7 @@ afterEach(async () => {
 describe('Python websockets 10.4 client against WebSocketServer', () => {
   it('echoes text and binary of 0, 125, 126, 65535, 65536 bytes and 1 MiB', async () => {
     const s = new ServerUnderTest(BIG);
-    const out = await runPython(s.url, 'echo');
+    const out = await runPython(s.url, 'echo', [], '', waitFor(2 * SIZES_TOTAL));
     expect(out.extensions).toEqual([]); // permessage-deflate offered by Python, declined
     const results = out.results as { type: string; size: number; isText: boolean; length: number; equal: boolean; sha256: string }[];
     expect(results.map((r) => [r.type, r.size])).toEqual(SIZES.flatMap((n) => [['text', n], ['binary', n]]));
@@ -87,7 +87,7 @@ describe('Python websockets 10.4 client against WebSocketServer', () => {
       expect(Buffer.compare(s.messages[2 * i + 1]!.data as Uint8Array, pattern(n, n))).toBe(0);
     });
     expect(await s.waitClosed(s.opened[0]!.endpoint)).toMatchObject({ code: 1000, wasClean: true });
-  });
+  }, waitFor(2 * SIZES_TOTAL));
 
   it('closes with 1009 a message over maxMessageSize', async () => {
     const s = new ServerUnderTest(BIG);
@@ -161,17 +161,16 @@ describe('Python websockets 10.4 client against WebSocketServer', () => {
     ]);
   });
 
-  inProcessOnly('it adds a message listener that calls disconnectClient to the server in the test process')('disconnectClient(endpoint, 4002, "bye"): Python sees 4002 "bye"', async () => {
-    const s = new ServerUnderTest({}, { echo: false });
-    s.server.on('message', (endpoint, data) => {
-      if (data === 'close-me') s.server.disconnectClient(endpoint, 4002, 'bye');
-    });
+  it('disconnectClient(endpoint, 4002, "bye"): Python sees 4002 "bye"', async () => {
+    const s = new ServerUnderTest({}, { echo: false, disconnectOn: { text: 'close-me', code: 4002, reason: 'bye' } });
+    await s.ready();
     const out = await runPython(s.url, 'server-close');
     expect(out.code).toBe(4002);
     expect(out.reason).toBe('bye');
     expect(out.exception).toBe('received 4002 (private use) bye; then sent 4002 (private use) bye');
     expect(out.rcvdThenSent).toBe(true); // the server closed first, Python echoed
     expect(out.controls).toEqual([['CLOSE', Buffer.concat([Buffer.from([0x0f, 0xa2]), Buffer.from('bye')]).toString('hex')]]);
+    await s.settled();
     expect(s.closed[0]).toMatchObject({ code: 4002, wasClean: true });
   });
 });

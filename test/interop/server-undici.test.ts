@@ -10,21 +10,8 @@ import diagnostics from 'node:diagnostics_channel';
 import net from 'node:net';
 import { Agent, WebSocket, ping } from 'undici';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import { inProcessOnly } from '../moddable/mode';
-import {
-  BIG,
-  Inbox,
-  MULTIBYTE,
-  MiB,
-  SIZES,
-  ServerUnderTest,
-  asciiText,
-  decodeFrames,
-  destroySockets,
-  disposeServers,
-  pattern,
-  sleep,
-} from './peers/server-harness';
+import { waitFor } from '../moddable/mode';
+import { asciiText, BIG, decodeFrames, destroySockets, disposeServers, Inbox, MiB, MULTIBYTE, pattern, ServerUnderTest, SIZES, SIZES_TOTAL, sleep } from './peers/server-harness';
 
 interface Message {
   data: string | Uint8Array;
@@ -165,17 +152,17 @@ describe('undici WebSocket against WebSocketServer', () => {
     for (const size of SIZES) {
       const t = asciiText(size, size + 1);
       peer.ws.send(t);
-      expect(text(await peer.messages.next(`text echo of ${size}`)) === t).toBe(true);
+      expect(text(await peer.messages.next(`text echo of ${size}`, waitFor(size))) === t).toBe(true);
       const bytes = pattern(size, size + 1);
       peer.ws.send(bytes);
-      const b = await peer.messages.next(`binary echo of ${size}`);
+      const b = await peer.messages.next(`binary echo of ${size}`, waitFor(size));
       expect(b.data).toBeInstanceOf(Uint8Array);
       expect(Buffer.compare(b.data as Uint8Array, bytes)).toBe(0);
     }
     await s.settled();
     expect(s.refusedSends).toEqual([]);
     expect(s.errors).toEqual([]);
-  });
+  }, waitFor(2 * SIZES_TOTAL));
 
   it('answers a message over maxMessageSize with close 1009', async () => {
     const s = new ServerUnderTest(BIG);
@@ -334,27 +321,21 @@ describe('undici WebSocket against WebSocketServer', () => {
     expect((await s.waitOpened(1))[0]!.protocol).toBe('c');
   });
 
-  inProcessOnly('its checkOrigin callback runs in the test process')('checkOrigin refusal: the peer receives HTTP 403 and never opens', async () => {
-    const origins: (string | undefined)[] = [];
-    const s = new ServerUnderTest({
-      checkOrigin: (origin) => {
-        origins.push(origin);
-        return origin === 'http://good.example';
-      },
-    });
+  it('checkOrigin refusal: the peer receives HTTP 403 and never opens', async () => {
+    const s = new ServerUnderTest({}, { allowOrigins: ['http://good.example'] });
+    await s.ready();
     const bad = open(s.url, { headers: { Origin: 'http://evil.example' } }).record;
     expect(await bad.closed).toMatchObject({ code: 1006, wasClean: false });
     expect(wireText(bad.wire)).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
     const good = await connect(s.url, { headers: { Origin: 'http://good.example' } });
-    expect(origins).toEqual(['http://evil.example', 'http://good.example']);
+    await s.settled();
+    expect(s.origins.map((r) => r.origin)).toEqual(['http://evil.example', 'http://good.example']);
     expect(s.server.listClients()).toEqual([good.endpoint]);
   });
 
-  inProcessOnly('it adds a throwing message listener to the server in the test process')('an exception in a message listener is reported on "error" and the server keeps serving', async () => {
-    const s = new ServerUnderTest();
-    s.server.on('message', (_c, data) => {
-      if (data === 'boom') throw new Error('listener exploded');
-    });
+  it('an exception in a message listener is reported on "error" and the server keeps serving', async () => {
+    const s = new ServerUnderTest({}, { throwOn: { text: 'boom', message: 'listener exploded' } });
+    await s.ready();
     const a = await connect(s.url);
     const b = await connect(s.url);
     a.ws.send('boom');
@@ -363,6 +344,7 @@ describe('undici WebSocket against WebSocketServer', () => {
     expect(text(await a.messages.next('echo after'))).toBe('after');
     b.ws.send('other');
     expect(text(await b.messages.next('echo other'))).toBe('other');
+    await s.settled();
     expect(s.errors.map((e) => e.error.message)).toEqual(['listener exploded']);
     expect(s.closed).toEqual([]);
   });

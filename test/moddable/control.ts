@@ -1,4 +1,4 @@
-// The Node end of the echo app's control channel (hosts/moddable/echo/main.ts, port 9100):
+// The Node end of the echo app's control channel (hosts/moddable/echo/main.ts, its base port):
 // commands with replies, and the events of the fixed servers, each with the server's
 // clientsCount and listClients() at that moment; a 'message' event is followed by one
 // frame carrying the message as received. One connection per test file (worker).
@@ -11,7 +11,7 @@ export interface ServerEvent {
   /** Server name (hosts/moddable/echo/servers.ts) and instance. */
   s: string;
   i: number;
-  e: 'opened' | 'closed' | 'error' | 'message' | 'refused' | 'log';
+  e: 'opened' | 'closed' | 'error' | 'message' | 'refused' | 'log' | 'origin';
   /** clientsCount and listClients() when the event was emitted. */
   n: number;
   l: string[];
@@ -33,6 +33,8 @@ export class Control {
   private pendingMessage: ServerEvent | null = null;
   /** Current instance of each fixed server (from hello and renew). */
   readonly instances = new Map<string, number>();
+  /** The port of each fixed server, as the app reports it (its build's base port + offset). */
+  readonly ports = new Map<string, number>();
   failure: Error | null = null;
 
   private constructor(private readonly ws: WebSocket) {
@@ -58,8 +60,11 @@ export class Control {
   }
 
   private noteServers(v: unknown): void {
-    const servers = (v as { servers: Record<string, { i: number }> }).servers;
-    for (const [name, { i }] of Object.entries(servers)) this.instances.set(name, i);
+    const servers = (v as { servers: Record<string, { i: number; port: number }> }).servers;
+    for (const [name, { i, port }] of Object.entries(servers)) {
+      this.instances.set(name, i);
+      this.ports.set(name, port);
+    }
   }
 
   private fail(error: Error): void {

@@ -7,7 +7,10 @@ import WebSocket from 'ws';
 import { WebSocket as UndiciWebSocket } from 'undici';
 import { chromium } from 'playwright-core';
 
-const url = process.env.MODDABLE_ECHO_URL ?? '';
+import { MODDABLE, WAIT_SCALE, waitFor } from './mode';
+
+const url = MODDABLE?.echo ?? '';
+const SIZES = [0, 125, 126, 65535, 65536, 1 << 20];
 const { hostname, port } = new URL(url || 'ws://127.0.0.1:1/');
 
 function open(): Promise<WebSocket> {
@@ -70,7 +73,7 @@ async function violation(bytes: Buffer): Promise<{ code: number; ended: boolean 
   const { socket, received } = await rawOpen();
   const ended = new Promise<boolean>((resolve) => {
     socket.on('close', () => resolve(true));
-    setTimeout(() => resolve(false), 5000);
+    setTimeout(() => resolve(false), 5000 * WAIT_SCALE);
   });
   socket.write(bytes);
   const done = await ended;
@@ -83,7 +86,7 @@ async function violation(bytes: Buffer): Promise<{ code: number; ended: boolean 
 describe.runIf(url)('echo app in the Moddable simulator', () => {
   it('echoes text and binary of 0, 125, 126, 65535, 65536 bytes and 1 MiB (ws client)', async () => {
     const ws = await open();
-    for (const size of [0, 125, 126, 65535, 65536, 1 << 20]) {
+    for (const size of SIZES) {
       const bin = Buffer.alloc(size, size & 0xff);
       const b = await echo(ws, bin);
       expect(b.binary).toBe(true);
@@ -94,7 +97,7 @@ describe.runIf(url)('echo app in the Moddable simulator', () => {
       expect(t.data.toString()).toBe(text);
     }
     expect(await closeWith(ws, 4001, 'bye')).toBe(4001);
-  }, 60000);
+  }, waitFor(2 * SIZES.reduce((a, b) => a + b)));
 
   it('reassembles fragmented messages and answers pings with the same payload', async () => {
     const ws = await open();
@@ -134,7 +137,7 @@ async def main():
         print("ok", ws.close_code)
 asyncio.run(main())`,
       ],
-      { encoding: 'utf8', timeout: 30000 },
+      { encoding: 'utf8', timeout: waitFor(256_000) },
     );
     expect(py.stderr).toBe('');
     expect(py.stdout.trim()).toBe('ok 4002');
@@ -173,7 +176,7 @@ asyncio.run(main())`,
     } finally {
       await browser.close();
     }
-  }, 60000);
+  }, waitFor(300_000));
 
   it('answers protocol violations with the right close code and closes TCP', async () => {
     const cases: Array<[string, Buffer, number]> = [

@@ -22,14 +22,14 @@ export interface LedBuild {
 export interface ModdableTargets {
   /** ws:// URL of the echo app's control channel (hosts/moddable/echo/main.ts). */
   control: string;
+  /** ws:// URL of the echo app's stream echo (test/moddable/echo.test.ts). */
+  echo: string;
   /** The LED app builds: `default` (no token) and `token`. */
   led: { default: LedBuild; token: LedBuild };
-  /** $MODDABLE/build/bin/lin/release/mcsim */
-  mcsim: string;
   /** The X display mcsim windows go to (Xvfb). */
   display: string;
-  /** xsbug ports the test workers may listen on for the mcsim instances they start. */
-  xsbugPorts: [number, number];
+  /** Bytes per second the echo app echoed, measured by run.mjs at the start of the run. */
+  throughput: number;
   /** JSON lines of skipped tests and their reasons (read by run.mjs). */
   skipLog?: string;
 }
@@ -40,10 +40,28 @@ export const MODDABLE: ModdableTargets | null = raw ? (JSON.parse(raw) as Moddab
 export const onModdable = MODDABLE !== null;
 
 /**
- * Factor for the suites' default waits. Moddable's lin sockets are polled every 20 ms
- * with a 1,536-byte buffer: about 75 KB/s each way, so a 1 MiB message takes ~14 s.
+ * Bytes per second the suites' default waits (5 s on Node) are sized for: the default
+ * wait covers moving ~7.5 MB at this rate.
  */
-export const WAIT_SCALE = onModdable ? 20 : 1;
+const REFERENCE_RATE = 1_500_000;
+
+/**
+ * Factor for the suites' default waits: 1 on Node; in the simulator, from the throughput
+ * run.mjs measured at the start of this run (Moddable's lin sockets are polled every
+ * 20 ms with a 1,536-byte buffer: about 75 KB/s each way, a factor of ~20), never a
+ * constant tuned on one machine.
+ */
+export const WAIT_SCALE = MODDABLE ? Math.max(2, Math.ceil(REFERENCE_RATE / MODDABLE.throughput)) : 1;
+
+/**
+ * How long a test may wait for `bytes` to travel to the server and back: the default
+ * wait plus, in the simulator, four times what the measured throughput needs for them
+ * (margin for a machine that gets busier after the measurement).
+ */
+export function waitFor(bytes: number): number {
+  if (!MODDABLE) return 5000;
+  return 5000 * WAIT_SCALE + Math.ceil((4 * bytes * 1000) / MODDABLE.throughput);
+}
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

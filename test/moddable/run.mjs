@@ -1,121 +1,114 @@
 // npm run test:moddable — the project's real-peer suites against our apps running in the
-// real Moddable simulator (mcsim), headless under Xvfb:
+// real Moddable simulator (mcsim), headless under Xvfb. Everything that builds, starts or
+// stops a Moddable app goes through scripts/moddable.mjs:
 //
-// 1. builds, each once, with mcconfig -d -p lin -o <private dir> (never -m: its makefile
-//    kills every mcsim on the machine) and `make ... build` (only that target):
-//    - the echo app, hosts/moddable/echo (the stream echo of test/moddable/echo.test.ts,
-//      the fixed servers of hosts/moddable/echo/servers.ts, a control channel);
-//    - the LED app from the root manifest.json twice: port=8090, and port=8091 token=abc
-//      (web/dist first: node scripts/build-web.mjs);
-// 2. starts Xvfb on the first free display of :80-:84 and the echo app in its own mcsim
-//    (its own XDG_CONFIG_HOME, an xsbug listener on 6200-6209; traces go to
-//    test-output/moddable/echo-trace.log); the LED tests start and stop their own mcsim
-//    (test/app/helpers.ts, xsbug 6210-6299);
-// 3. runs vitest.moddable.config.ts with MODDABLE_TARGETS set (test/moddable/mode.ts),
-//    one file at a time, then prints which suite ran against which app, the counts and
-//    why tests were skipped; exits non-zero on any failure.
-// Every process is started and stopped by PID. Without $MODDABLE it says so and skips: CI
-// has no SDK. Extra arguments go to vitest (e.g. a test file to run only that suite).
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startMcsim } from './mcsim.mjs';
+// 1. reserves a block of free ports for this run (another clone's run on the same
+//    machine gets another block), then builds, each once, with mcconfig -d -p lin into
+//    test-output/moddable/build (never -m: its makefile kills every mcsim on the machine)
+//    and make's "build" target:
+//    - the echo app, hosts/moddable/echo (portBase = the block's first port);
+//    - the LED app from the root manifest.json twice: on the block's next two ports,
+//      the second with token=abc (web/dist first);
+// 2. starts Xvfb on a display it picks itself and the echo app in its own mcsim (traces
+//    in test-output/moddable/echo-trace.log); the LED tests start and stop their own
+//    mcsim (test/app/helpers.ts);
+// 3. measures the echo app's throughput (the simulator's sockets are polled: ~75 KB/s
+//    each way on lin), from which the suites size their waits (test/moddable/mode.ts);
+// 4. runs vitest.moddable.config.ts with MODDABLE_TARGETS set, one file at a time, then
+//    prints which suite ran against which app, the counts and why tests were skipped;
+//    exits non-zero on any failure.
+// Without $MODDABLE it says so and skips: CI has no SDK. Extra arguments go to vitest
+// (e.g. a test file to run only that suite).
+import { spawn } from 'node:child_process';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import WebSocket from 'ws';
+import {
+  buildSimulatorApp,
+  buildWeb,
+  findSdkOrSkip,
+  installExitHandlers,
+  reservePorts,
+  root,
+  startSimulator,
+  startXvfb,
+  stopAll,
+  track,
+} from '../../scripts/moddable.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MODDABLE = process.env.MODDABLE;
-if (!MODDABLE || !existsSync(join(MODDABLE, 'build', 'bin', 'lin', 'release', 'mcconfig'))) {
-  console.log('test:moddable: SKIPPED: $MODDABLE is not set to a Moddable SDK with its Linux tools built.');
-  console.log('  (Build it per its Getting Started guide, then: MODDABLE=/path/to/moddable npm run test:moddable)');
+const TAG = 'test:moddable';
+const sdk = findSdkOrSkip(TAG);
+if (!sdk) {
+  console.log('  (Build the SDK per its Getting Started guide, then: MODDABLE=/path/to/moddable npm run test:moddable)');
   process.exit(0);
 }
+if (sdk.host !== 'lin') {
+  console.log(`${TAG}: SKIPPED: the suites drive the Linux simulator under Xvfb; this is ${sdk.host}.`);
+  process.exit(0);
+}
+installExitHandlers();
 const started = Date.now();
-const bin = join(MODDABLE, 'build', 'bin', 'lin', 'release');
-const env = { ...process.env, MODDABLE, PATH: `${process.env.PATH}:${bin}` };
 const out = join(root, 'test-output', 'moddable'); // git-ignored
 mkdirSync(out, { recursive: true });
 const seconds = (since) => ((Date.now() - since) / 1000).toFixed(1) + ' s';
+const fail = (line) => {
+  console.error(`${TAG}: ${line}`);
+  process.exit(1);
+};
 
-// --- Processes we start, stopped by PID ------------------------------------------------
+// --- 1. Ports and builds -------------------------------------------------------------------
 
-let xvfb = null;
-let echoSim = null;
-let vitest = null;
-function stopAllNow() {
-  for (const child of [vitest, xvfb]) {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  }
-  echoSim?.kill();
-}
-process.on('exit', stopAllNow);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
+// The echo app's ports are offsets from its base (hosts/moddable/echo/servers.ts, under
+// its PORT_SPAN of 40); the LED builds take two ports after them.
+const block = await reservePorts(100);
+const ECHO_BASE = block.base;
+const LED_OFFSET = 90;
+console.log(`${TAG}: ports ${block.base}-${block.base + 99} (free, held for this run)`);
 
-function run(what, command, args, options = {}) {
-  const log = join(out, `${what}.log`);
-  const result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...options });
-  const text = (result.stdout ?? '') + (result.stderr ?? '');
-  writeFileSync(log, text);
-  if (result.status !== 0) {
-    console.error(text.split('\n').slice(-40).join('\n'));
-    console.error(`test:moddable: ${what}: ${command} ${args.join(' ')} failed (${result.status ?? result.signal}); log: ${relative(root, log)}`);
-    process.exit(1);
-  }
-}
-
-// --- 1. Builds ------------------------------------------------------------------------
-
-/** mcconfig into a private output directory, then the makefile's "build" target only. */
-function build(what, { cwd, name, config = [] }) {
+/**
+ * Builds into test-output/moddable/build/<folder> (incremental across runs) and returns a
+ * copy of the app named after `what`: builds of one manifest with other config share a
+ * folder, and only their config is rebuilt.
+ */
+function build(what, { manifestDir, folder = what, config }) {
   const t = Date.now();
-  const dir = join(out, 'build', what);
-  mkdirSync(dir, { recursive: true });
-  run(`${what}-mcconfig`, join(bin, 'mcconfig'), ['-d', '-p', 'lin', '-o', dir, ...config], { cwd });
-  run(`${what}-make`, 'make', ['-C', join(dir, 'tmp', 'lin', 'mc', 'debug', name), '-f', 'makefile', 'build']);
-  const so = join(dir, 'bin', 'lin', 'mc', 'debug', name, 'mc.so');
-  if (!existsSync(so)) {
-    console.error(`test:moddable: ${what}: no ${so}`);
-    process.exit(1);
+  try {
+    const result = buildSimulatorApp(sdk, { manifestDir, outputDir: join(out, 'build', folder), config, quiet: true, log: join(out, what) });
+    const app = join(out, `${what}.so`);
+    copyFileSync(result.app, app);
+    const shown = Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ');
+    console.log(`${TAG}: built ${what} (${relative(root, manifestDir) || 'manifest.json'} ${shown}) in ${seconds(t)}`);
+    return app;
+  } catch (error) {
+    return fail(`${what}: ${error.message}`);
   }
-  console.log(`test:moddable: built ${what} (${[relative(root, cwd) || 'manifest.json', ...config].join(' ')}) in ${seconds(t)}`);
-  return so;
 }
 
-run('build-web', process.execPath, ['scripts/build-web.mjs'], { cwd: root });
-const echoSo = build('echo', { cwd: join(root, 'hosts', 'moddable', 'echo'), name: 'echo' });
-const LED = { default: { port: 8090 }, token: { port: 8091, token: 'abc' } };
-LED.default.so = build('led', { cwd: root, name: 'main', config: [`port=${LED.default.port}`] });
-LED.token.so = build('led-token', { cwd: root, name: 'main', config: [`port=${LED.token.port}`, `token=${LED.token.token}`] });
+try {
+  buildWeb();
+} catch (error) {
+  fail(`web/dist: ${error.message}`);
+}
+const echoSo = build('echo', { manifestDir: join(root, 'hosts', 'moddable', 'echo'), config: { portBase: ECHO_BASE } });
+const LED = {
+  default: { port: ECHO_BASE + LED_OFFSET },
+  token: { port: ECHO_BASE + LED_OFFSET + 1, token: 'abc' },
+};
+LED.default.so = build('led', { manifestDir: root, config: { port: LED.default.port } });
+LED.token.so = build('led-token', { manifestDir: root, folder: 'led', config: { port: LED.token.port, token: LED.token.token } });
 
 // --- 2. Xvfb and the echo app ------------------------------------------------------------
 
-async function startXvfb() {
-  for (let n = 80; n <= 84; n++) {
-    if (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) continue;
-    const child = spawn('Xvfb', [`:${n}`, '-screen', '0', '800x600x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => child.once('exit', () => resolve(true)));
-    for (let i = 0; i < 50; i++) {
-      if (existsSync(`/tmp/.X11-unix/X${n}`)) return { child, display: `:${n}` };
-      if (await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve(false), 100))])) break;
-    }
-    if (child.exitCode === null) child.kill('SIGTERM');
-  }
-  throw new Error('no free X display in :80-:84');
-}
-
-const x = await startXvfb();
-xvfb = x.child;
-console.log(`test:moddable: Xvfb ${x.display} (pid ${xvfb.pid})`);
+const display = await startXvfb();
+console.log(`${TAG}: Xvfb ${display}`);
 
 const traceLog = createWriteStream(join(out, 'echo-trace.log'));
 let traces = '';
 let ready;
 const isReady = new Promise((resolve) => (ready = resolve));
-echoSim = await startMcsim({
-  mcsim: join(bin, 'mcsim'),
-  so: echoSo,
-  display: x.display,
-  xsbugPorts: [6200, 6209],
+const echoSim = await startSimulator(sdk, {
+  app: echoSo,
+  display,
   onText: (text) => {
     traceLog.write(text);
     if (/# (Exception|Break)|^control|could not take/m.test(text)) process.stdout.write(`[echo app] ${text}`);
@@ -125,63 +118,103 @@ echoSim = await startMcsim({
     }
   },
 });
-console.log(`test:moddable: echo app in mcsim (pid ${echoSim.pid}, xsbug ${echoSim.xsbugPort}); traces: ${relative(root, join(out, 'echo-trace.log'))}`);
-const timeout = setTimeout(() => {
-  console.error(`test:moddable: the echo app did not start within 30 s; traces: ${traces}`);
-  process.exit(1);
-}, 30_000);
-await isReady;
-clearTimeout(timeout);
+console.log(`${TAG}: echo app in mcsim (pid ${echoSim.pid}); traces: ${relative(root, join(out, 'echo-trace.log'))}`);
+const startTimeout = setTimeout(() => fail(`the echo app did not start within 60 s; traces: ${traces}`), 60_000);
+const early = await Promise.race([isReady.then(() => null), echoSim.exited.then((how) => `mcsim exited (${how})`)]);
+if (early) fail(`${early} before the echo app started; traces: ${traces}`);
+clearTimeout(startTimeout);
 
-// --- 3. The suites ----------------------------------------------------------------------
+// --- 3. Throughput -----------------------------------------------------------------------
+
+/** Bytes per second the stream echo gives back, with one message of `size` bytes. */
+function echoRate(url, size) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    let got = 0;
+    let t0 = 0;
+    const timer = setTimeout(() => reject(new Error(`no echo of ${size} bytes within 120 s`)), 120_000);
+    ws.on('open', () => {
+      t0 = performance.now();
+      ws.send(Buffer.alloc(size, 0x5a));
+    });
+    ws.on('message', (data) => {
+      got += data.length;
+      if (got < size) return;
+      const rate = size / ((performance.now() - t0) / 1000);
+      clearTimeout(timer);
+      ws.close(1000);
+      resolve(rate);
+    });
+    ws.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+let throughput;
+try {
+  await echoRate(`ws://127.0.0.1:${ECHO_BASE + 1}/`, 4096); // warm-up
+  throughput = await echoRate(`ws://127.0.0.1:${ECHO_BASE + 1}/`, 256 * 1024);
+} catch (error) {
+  fail(`measuring the echo app's throughput: ${error.message}`);
+}
+console.log(`${TAG}: echo throughput ${(throughput / 1024).toFixed(0)} KiB/s (a 256 KiB message through the stream echo); the suites' waits are sized from it`);
+
+// --- 4. The suites ----------------------------------------------------------------------
 
 const results = join(out, 'results.json');
 const skipLog = join(out, 'skips.jsonl');
 rmSync(results, { force: true });
 rmSync(skipLog, { force: true });
 const targets = {
-  control: 'ws://127.0.0.1:9100/',
+  control: `ws://127.0.0.1:${ECHO_BASE}/`,
+  echo: `ws://127.0.0.1:${ECHO_BASE + 1}/`,
   led: LED,
-  mcsim: join(bin, 'mcsim'),
-  display: x.display,
-  xsbugPorts: [6210, 6299],
+  display,
+  throughput,
   skipLog,
 };
 const vitestStarted = Date.now();
 // Asynchronously: this process must keep reading the debugger socket, or the simulated
 // machine blocks on its trace output.
-vitest = spawn(
-  process.execPath,
-  [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', 'vitest.moddable.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)],
-  { cwd: root, stdio: 'inherit', env: { ...env, MODDABLE_TARGETS: JSON.stringify(targets), MODDABLE_ECHO_URL: 'ws://127.0.0.1:9101/' } },
+const vitest = track(
+  spawn(
+    process.execPath,
+    [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', 'vitest.moddable.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)],
+    { cwd: root, stdio: 'inherit', env: { ...sdk.env, DISPLAY: display, MODDABLE_TARGETS: JSON.stringify(targets) } },
+  ),
 );
 const status = await new Promise((resolve) => vitest.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 const vitestTime = seconds(vitestStarted);
+const echoAlive = echoSim.running;
 await echoSim.stop();
-xvfb.kill('SIGTERM');
-await new Promise((resolve) => (xvfb.exitCode !== null || xvfb.signalCode !== null ? resolve() : xvfb.once('exit', resolve)));
 traceLog.end();
 
 // --- Summary -----------------------------------------------------------------------------
 
 const APPS = [
-  [/^test\/moddable\//, 'echo app (hosts/moddable/echo) in mcsim: stream echo on :9101'],
-  [/^test\/interop\/probes-/, 'echo app (hosts/moddable/echo) in mcsim: fixed echo servers :9110-9114'],
-  [/^test\/interop\/server-/, 'echo app (hosts/moddable/echo) in mcsim: recorded servers :9120-9135 + control :9100'],
+  [/^test\/moddable\//, `echo app (hosts/moddable/echo) in mcsim: stream echo on :${ECHO_BASE + 1}`],
+  [/^test\/interop\/probes-/, `echo app (hosts/moddable/echo) in mcsim: fixed echo servers :${ECHO_BASE + 10}-${ECHO_BASE + 14}`],
+  [/^test\/interop\/client-fuzzingserver/, 'testee app (hosts/moddable/testee, client role) in its own mcsim per run (npm run testee:client -- --moddable)'],
+  [/^test\/interop\/server-/, `echo app (hosts/moddable/echo) in mcsim: recorded servers from :${ECHO_BASE + 20} + control :${ECHO_BASE}`],
   [/^test\/app\//, `LED app (manifest.json; port=${LED.default.port}, and port=${LED.token.port} token=abc) in its own mcsim per start`],
 ];
 let report = null;
 try {
   report = JSON.parse(readFileSync(results, 'utf8'));
 } catch {
-  console.error('test:moddable: vitest wrote no results');
+  console.error(`${TAG}: vitest wrote no results`);
 }
 const skips = existsSync(skipLog)
   ? readFileSync(skipLog, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line))
   : [];
 let failed = status !== 0;
+if (!echoAlive) {
+  console.error(`${TAG}: the echo app's mcsim exited during the run (see ${relative(root, join(out, 'echo-trace.log'))})`);
+  failed = true;
+}
 if (report) {
-  console.log('\ntest:moddable summary (suite: passed / failed / skipped, time -> app)');
+  console.log(`\n${TAG} summary (suite: passed / failed / skipped, time -> app)`);
   const totals = { passed: 0, failed: 0, skipped: 0 };
   for (const file of [...report.testResults].sort((a, b) => a.name.localeCompare(b.name))) {
     const name = relative(root, file.name);
@@ -195,10 +228,11 @@ if (report) {
     for (const t of file.assertionResults.filter((t) => t.status === 'failed')) console.log(`      FAILED: ${t.fullName}`);
     const reasons = new Map();
     for (const s of skips.filter((s) => s.file === name)) reasons.set(s.reason, [...(reasons.get(s.reason) ?? []), s.name]);
-    for (const [reason, names] of reasons) console.log(`      skipped ${new Set(names).size === names.length ? names.length : `${names.length} (${new Set(names).size} names)`}: ${reason}`);
+    for (const [reason, names] of reasons) console.log(`      skipped ${names.length}: ${reason}`);
     if (file.status === 'failed' || c.failed) failed = true;
   }
   console.log(`  total: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped; vitest ${vitestTime}, all ${seconds(started)}`);
 }
-console.log(`test:moddable: ${failed ? 'FAILED' : 'passed'}`);
+console.log(`${TAG}: ${failed ? 'FAILED' : 'passed'}`);
+stopAll();
 process.exit(failed ? status || 1 : 0);

@@ -1,9 +1,11 @@
 // Echo and test servers for the Moddable simulator (mcsim on lin/mac/win): the same
 // src/ modules as on the device and on Node, on Moddable's own ECMA-419 sockets.
 // npm run test:moddable (test/moddable/run.mjs) runs the real-peer suites against it:
-// - port 9101: the stream-mode echo server of test/moddable/echo.test.ts;
-// - the fixed servers of ./servers.ts (9110-9199), one per set of options the suites use;
-// - port 9100: a control WebSocket (JSON text frames, test/moddable/control.ts) that
+// Ports are offsets from the build's config portBase (mcconfig ... portBase=N; the
+// runner picks a free block, so two runs on one machine do not collide):
+// - base + 1: the stream-mode echo server of test/moddable/echo.test.ts;
+// - the fixed servers of ./servers.ts (base + 10 ...), one per set of options the suites use;
+// - base + 0: a control WebSocket (JSON text frames, test/moddable/control.ts) that
 //   reports every server's events (with its clientsCount and listClients() at that
 //   moment; a received message is followed by its payload as one frame), and runs the
 //   commands a test would call on an in-process server:
@@ -11,18 +13,28 @@
 //     {id, op: 'sync'}                       -> a reply after every earlier event
 //     {id, op: 'status', s}                  -> {i, n: clientsCount, l: listClients(), running}
 //     {id, op: 'renew', s}                   -> stops the instance, starts a fresh one: {i}
+//     {id, op: 'behave', s, i, b}            -> a recorded instance does what Behaviour b
+//                                               (./behaviour.ts) asks: true
 //     {id, op: 'call', s, i, m, a, bin?}     -> server[m](...a[, the next binary frame])
-//   A reply is {t: 're', id, v} or {t: 're', id, err}; an event is {t: 'ev', s, i, e, n, l, ...}.
+//   A reply is {t: 're', id, v} or {t: 're', id, err}; an event is {t: 'ev', s, i, e, n, l, ...}
+//   (e 'origin': a request its Behaviour's checkOrigin saw, reported before it answers).
 import Timer from 'timer';
+import config from 'mc/config';
 import { startEchoServer } from 'websockets/echo-app';
 import { WebSocketServer } from 'websockets/server';
 import { installModdablePlatform } from 'websockets/moddable-platform';
-import { CONTROL_PORT, ECHO_PORT, SERVERS } from './servers';
+import { CONTROL_OFFSET, ECHO_OFFSET, SERVERS } from './servers';
+import { messageBehaviour, originPolicy } from './behaviour';
+import type { Behaviour } from './behaviour';
 
 installModdablePlatform();
 
+const BASE = Number(config.portBase);
+if (!(BASE > 0 && BASE < 65536)) throw new Error(`config portBase ${String(config.portBase)}: not a port number`);
+const portOf = (name: string): number => BASE + SERVERS[name]!.offset;
+
 const server = startEchoServer({
-  port: ECHO_PORT,
+  port: BASE + ECHO_OFFSET,
   maxClients: 8,
   receiveMode: 'stream',
   maxMessageSize: 64 * 1024 * 1024,
@@ -37,7 +49,7 @@ trace(`echo server listening on port ${server.port}\n`);
 // --- The control channel -------------------------------------------------------------
 
 const control = new WebSocketServer({
-  port: CONTROL_PORT,
+  port: BASE + CONTROL_OFFSET,
   maxClients: 4,
   keepAliveInterval: 0,
   maxMessageSize: 4 << 20, // a binary argument (sendBinary of 1 MiB)
@@ -63,8 +75,10 @@ function post(text: string, payload?: string | Uint8Array): void {
 
 interface Instance {
   readonly id: number;
-  readonly server: WebSocketServer;
+  server: WebSocketServer;
   running: boolean;
+  /** What a recorded server does besides recording and echoing (op 'behave'); a fresh instance: nothing. */
+  behaviour: Behaviour;
 }
 
 const instances: Record<string, Instance> = {};
@@ -73,17 +87,21 @@ let nextId = 1;
 function create(name: string): Instance {
   const fixed = SERVERS[name]!;
   const id = nextId++;
-  const options = { ...fixed.options, port: fixed.port };
+  const options = { ...fixed.options, port: portOf(name) };
   let server: WebSocketServer;
-  const event = (e: string, fields: Record<string, unknown>, payload?: string | Uint8Array): void => {
+  const event = (e: string, fields: object, payload?: string | Uint8Array): void => {
     if (watchers.size === 0) return;
     post(JSON.stringify({ t: 'ev', s: name, i: id, e, n: server.clientsCount, l: server.listClients(), dropped, ...fields }), payload);
   };
+  const instance: Instance = { id, server: null as unknown as WebSocketServer, running: true, behaviour: {} };
+  const behaviour = (): Behaviour => instance.behaviour;
   if (fixed.kind === 'echo-app') {
     server = startEchoServer({ ...options, log: (line) => event('log', { line }) });
   } else {
-    // The twin of test/interop/peers/server-harness.ts's ServerUnderTest: record, then echo.
-    const s = new WebSocketServer(options);
+    // The twin of test/interop/peers/server-harness.ts's ServerUnderTest: record, then
+    // echo, then the instance's Behaviour. Its checkOrigin accepts everything and reports
+    // nothing until a Behaviour with allowOrigins is set (as no checkOrigin would).
+    const s = new WebSocketServer({ ...options, checkOrigin: originPolicy(behaviour, (request) => event('origin', request)) });
     server = s;
     s.on('opened', (c, protocol) => event('opened', { c, protocol }));
     s.on('closed', (c, code, reason, wasClean) => event('closed', { c, code, reason, wasClean }));
@@ -95,9 +113,10 @@ function create(name: string): Instance {
         if (!ok) event('refused', { what: `${c} ${isText ? 'text' : 'binary'} ${isText ? (data as string).length : (data as Uint8Array).length}` });
       });
     }
+    s.on('message', messageBehaviour(s, behaviour));
     s.start();
   }
-  const instance = { id, server, running: true };
+  instance.server = server;
   instances[name] = instance;
   return instance;
 }
@@ -114,6 +133,7 @@ interface Command {
   m?: string;
   a?: unknown[];
   bin?: boolean;
+  b?: Behaviour;
 }
 
 const CALLS = ['disconnectClient', 'send', 'sendText', 'sendBinary', 'broadcast', 'bufferedAmount', 'stop', 'start', 'listClients', 'clientsCount'];
@@ -129,7 +149,7 @@ function run(command: Command, bytes?: Uint8Array): unknown {
     case 'hello':
     case 'sync': {
       const servers: Record<string, { port: number; i: number }> = {};
-      for (const name in instances) servers[name] = { port: SERVERS[name]!.port, i: instances[name]!.id };
+      for (const name in instances) servers[name] = { port: portOf(name), i: instances[name]!.id };
       return { servers, dropped };
     }
     case 'status': {
@@ -140,6 +160,13 @@ function run(command: Command, bytes?: Uint8Array): unknown {
       const old = instanceOf(command);
       if (old.running) old.server.stop();
       return { i: create(command.s!).id };
+    }
+    case 'behave': {
+      const instance = instanceOf(command);
+      if (command.i !== instance.id) throw new Error(`instance ${command.i} of ${command.s} is gone (now ${instance.id})`);
+      if (SERVERS[command.s!]!.kind !== 'recorded') throw new Error(`${command.s} is no recorded server`);
+      instance.behaviour = command.b ?? {};
+      return true;
     }
     case 'call': {
       const instance = instanceOf(command);
@@ -217,5 +244,5 @@ control.on('message', (client, data, isText) => {
 control.start();
 
 let ports = '';
-for (const name in SERVERS) ports += ` ${name}:${SERVERS[name]!.port}`;
-trace(`test servers ready: control on port ${CONTROL_PORT};${ports}\n`);
+for (const name in SERVERS) ports += ` ${name}:${portOf(name)}`;
+trace(`test servers ready: control on port ${BASE + CONTROL_OFFSET};${ports}\n`);

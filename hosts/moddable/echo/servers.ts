@@ -1,5 +1,6 @@
 // The WebSocket servers the Moddable simulator's test app (hosts/moddable/echo/main.ts)
-// runs for npm run test:moddable, each on a fixed port (9100-9199): the real-peer suites
+// runs for npm run test:moddable, each on a fixed offset from the build's base port
+// (config portBase, chosen free by test/moddable/run.mjs): the real-peer suites
 // that start a server in-process with some options under `npm test` find the server with
 // the same options here when they run against the simulator (test/interop/peers/targets.ts,
 // test/interop/peers/server-harness.ts). Plain data, shared by the app and the tests; the
@@ -7,21 +8,26 @@
 
 import type { ServerOptions } from 'websockets/server';
 
-/** The control channel (a WebSocket of JSON commands and events, test/moddable/control.ts). */
-export const CONTROL_PORT = 9100;
-/** The stream-mode echo server of test/moddable/echo.test.ts. */
-export const ECHO_PORT = 9101;
+/** The control channel (a WebSocket of JSON commands and events, test/moddable/control.ts): base + 0. */
+export const CONTROL_OFFSET = 0;
+/** The stream-mode echo server of test/moddable/echo.test.ts: base + 1. */
+export const ECHO_OFFSET = 1;
+/** Ports the app uses from its base: base .. base + PORT_SPAN - 1. */
+export const PORT_SPAN = 40;
 
 /** Options without functions: what can be written down for the device. */
 export type PlainServerOptions = Omit<ServerOptions, 'checkOrigin' | 'port'>;
 
 export interface FixedServer {
-  port: number;
+  /** Its port is the app's base port + offset. */
+  offset: number;
   options: PlainServerOptions;
   /**
    * 'echo-app': src/echo-app.ts's startEchoServer (probe suites), its log lines reported.
    * 'recorded': test/interop/peers/server-harness.ts's ServerUnderTest (every event
-   * reported, echo in message mode when `echo` is set).
+   * reported, echo in message mode when `echo` is set, and whatever Behaviour of
+   * ./behaviour.ts a test sets on the instance over the control channel: an origin
+   * policy, a listener that throws or disconnects).
    */
   kind: 'echo-app' | 'recorded';
   echo?: boolean;
@@ -43,29 +49,29 @@ const handshake: PlainServerOptions = { handshakeTimeout: 400, maxHeaderSize: 20
 
 export const SERVERS: Record<string, FixedServer> = {
   // test/interop/probes-frames.test.ts
-  'frames-message': { port: 9110, kind: 'echo-app', options: frames('message') },
-  'frames-stream': { port: 9111, kind: 'echo-app', options: frames('stream') },
+  'frames-message': { offset: 10, kind: 'echo-app', options: frames('message') },
+  'frames-stream': { offset: 11, kind: 'echo-app', options: frames('stream') },
   // test/interop/probes-handshake.test.ts
-  handshake: { port: 9112, kind: 'echo-app', options: handshake },
-  'handshake-prefixed': { port: 9113, kind: 'echo-app', options: { ...handshake, prefix: '/ws' } },
-  'handshake-full': { port: 9114, kind: 'echo-app', options: { maxClients: 1, keepAliveInterval: 0 } },
+  handshake: { offset: 12, kind: 'echo-app', options: handshake },
+  'handshake-prefixed': { offset: 13, kind: 'echo-app', options: { ...handshake, prefix: '/ws' } },
+  'handshake-full': { offset: 14, kind: 'echo-app', options: { maxClients: 1, keepAliveInterval: 0 } },
   // test/interop/server-*.test.ts (ServerUnderTest)
-  big: { port: 9120, kind: 'recorded', echo: true, options: BIG },
-  'big-quiet': { port: 9121, kind: 'recorded', echo: false, options: BIG },
-  'big-read509': { port: 9122, kind: 'recorded', echo: true, options: { ...BIG, readBufferSize: 509 } },
-  'big-fragment1000': { port: 9123, kind: 'recorded', echo: true, options: { ...BIG, maxFragmentSize: 1000 } },
-  default: { port: 9124, kind: 'recorded', echo: true, options: {} },
-  'default-quiet': { port: 9125, kind: 'recorded', echo: false, options: {} },
-  'keepalive-150': { port: 9126, kind: 'recorded', echo: true, options: { keepAliveInterval: 150, clientTimeout: 300 } },
-  'keepalive-300': { port: 9127, kind: 'recorded', echo: true, options: { keepAliveInterval: 300, clientTimeout: 400 } },
-  'max2-named': { port: 9128, kind: 'recorded', echo: true, options: { maxClients: 2, serverName: 'sim-test' } },
-  max2: { port: 9129, kind: 'recorded', echo: true, options: { maxClients: 2 } },
-  max1: { port: 9130, kind: 'recorded', echo: true, options: { maxClients: 1 } },
-  'max5-quiet': { port: 9131, kind: 'recorded', echo: false, options: { maxClients: 5 } },
-  subprotocols: { port: 9132, kind: 'recorded', echo: true, options: { subprotocols: ['b', 'c'] } },
-  'handshake-300': { port: 9133, kind: 'recorded', echo: true, options: { handshakeTimeout: 300 } },
-  'client-timeout-300': { port: 9134, kind: 'recorded', echo: true, options: { clientTimeout: 300 } },
-  'prefix-ws': { port: 9135, kind: 'recorded', echo: true, options: { prefix: '/ws' } },
+  big: { offset: 20, kind: 'recorded', echo: true, options: BIG },
+  'big-quiet': { offset: 21, kind: 'recorded', echo: false, options: BIG },
+  'big-read509': { offset: 22, kind: 'recorded', echo: true, options: { ...BIG, readBufferSize: 509 } },
+  'big-fragment1000': { offset: 23, kind: 'recorded', echo: true, options: { ...BIG, maxFragmentSize: 1000 } },
+  default: { offset: 24, kind: 'recorded', echo: true, options: {} },
+  'default-quiet': { offset: 25, kind: 'recorded', echo: false, options: {} },
+  'keepalive-150': { offset: 26, kind: 'recorded', echo: true, options: { keepAliveInterval: 150, clientTimeout: 300 } },
+  'keepalive-300': { offset: 27, kind: 'recorded', echo: true, options: { keepAliveInterval: 300, clientTimeout: 400 } },
+  'max2-named': { offset: 28, kind: 'recorded', echo: true, options: { maxClients: 2, serverName: 'sim-test' } },
+  max2: { offset: 29, kind: 'recorded', echo: true, options: { maxClients: 2 } },
+  max1: { offset: 30, kind: 'recorded', echo: true, options: { maxClients: 1 } },
+  'max5-quiet': { offset: 31, kind: 'recorded', echo: false, options: { maxClients: 5 } },
+  subprotocols: { offset: 32, kind: 'recorded', echo: true, options: { subprotocols: ['b', 'c'] } },
+  'handshake-300': { offset: 33, kind: 'recorded', echo: true, options: { handshakeTimeout: 300 } },
+  'client-timeout-300': { offset: 34, kind: 'recorded', echo: true, options: { clientTimeout: 300 } },
+  'prefix-ws': { offset: 35, kind: 'recorded', echo: true, options: { prefix: '/ws' } },
 };
 
 /** A canonical text of plain options (keys sorted), to compare the tests' options with these. */

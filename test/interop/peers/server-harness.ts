@@ -10,6 +10,12 @@
 // answers clientsCount and listClients() as of the app's last event and runs the other
 // methods there (they return promises: await them), and dispose() stops it and starts a
 // fresh one on the same port. Waits are WAIT_SCALE times longer there.
+//
+// What a test would do with a listener or callback of its own (an origin check, a
+// listener that throws or disconnects) is asked as a plain Behaviour
+// (hosts/moddable/echo/behaviour.ts): applied in-process by the same functions the echo
+// app applies it with, sent to the simulator's server over the control channel (await
+// s.ready() before connecting).
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +23,8 @@ import { installSimPlatform } from '../../../hosts/sim/platform';
 import { WebSocketServer } from '../../../src/server';
 import type { ServerOptions } from '../../../src/server';
 import { SERVERS, optionsKey } from '../../../hosts/moddable/echo/servers';
+import { isPlain, messageBehaviour, originPolicy } from '../../../hosts/moddable/echo/behaviour';
+import type { Behaviour, OriginRequest } from '../../../hosts/moddable/echo/behaviour';
 import { moddableControl } from '../../moddable/control';
 import type { Control, ServerEvent } from '../../moddable/control';
 import { WAIT_SCALE } from '../../moddable/mode';
@@ -27,6 +35,8 @@ const control = await moddableControl();
 export const MiB = 1 << 20;
 /** The echo sizes every peer exercises: header length boundaries, 64 KiB and 1 MiB. */
 export const SIZES = [0, 125, 126, 65535, 65536, MiB] as const;
+/** The bytes of one message of each of SIZES. */
+export const SIZES_TOTAL = SIZES.reduce((a: number, b: number) => a + b, 0);
 /** Server options for 1 MiB echoes: 2 MiB messages, a send budget for a 1 MiB reply. */
 export const BIG: ServerOptions = { maxMessageSize: 2 * MiB, sendQueueSize: 4 * MiB, readBufferSize: 4096 };
 
@@ -71,6 +81,11 @@ export interface Received {
 
 const live = new Set<ServerUnderTest>();
 
+/** What the server does besides recording: echo (default true) and a Behaviour. */
+export interface TestServerBehaviour extends Behaviour {
+  echo?: boolean;
+}
+
 /** A started WebSocketServer on 127.0.0.1 (ephemeral port) with every event recorded. */
 export class ServerUnderTest {
   readonly server: WebSocketServer;
@@ -82,18 +97,24 @@ export class ServerUnderTest {
   readonly messages: Received[] = [];
   /** Echo replies the server refused (send returned false). */
   readonly refusedSends: string[] = [];
+  /** The handshake requests the checkOrigin of Behaviour.allowOrigins saw, in order. */
+  readonly origins: OriginRequest[] = [];
   private checks = new Set<() => void>();
+  private readonly boundPort: number;
 
-  constructor(options: ServerOptions = {}, { echo = true }: { echo?: boolean } = {}) {
+  constructor(options: ServerOptions = {}, { echo = true, ...behaviour }: TestServerBehaviour = {}) {
+    if (behaviour.allowOrigins && options.checkOrigin) throw new Error('ServerUnderTest: both a checkOrigin option and allowOrigins');
     if (control) {
-      this.remote = new RemoteServer(control, options, echo, this);
+      this.remote = new RemoteServer(control, options, echo, behaviour, this);
       this.server = this.remote.proxy;
-      this.port = this.remote.port;
+      this.boundPort = this.remote.port;
       live.add(this);
       return;
     }
     installSimPlatform();
-    this.server = new WebSocketServer({ port: 0, ...options });
+    const asked = (): Behaviour => behaviour;
+    const checkOrigin = behaviour.allowOrigins ? originPolicy(asked, (request) => this.record(() => this.origins.push(request))) : undefined;
+    this.server = new WebSocketServer({ port: 0, ...options, ...(checkOrigin ? { checkOrigin } : {}) });
     const s = this.server;
     s.on('opened', (endpoint, protocol) => this.record(() => this.opened.push({ endpoint, protocol, at: performance.now() })));
     s.on('closed', (endpoint, code, reason, wasClean) =>
@@ -109,18 +130,32 @@ export class ServerUnderTest {
         if (!ok) this.refusedSends.push(`${endpoint} ${isText ? 'text' : 'binary'} ${isText ? (data as string).length : (data as Uint8Array).length}`);
       });
     }
+    if (behaviour.throwOn || behaviour.disconnectOn) s.on('message', messageBehaviour(s, asked));
     s.start();
     const port = s.port;
     if (!port) throw new Error('server has no port');
-    this.port = port;
+    this.boundPort = port;
     live.add(this);
   }
 
   /** The port the listener was bound to (kept after stop()). */
-  readonly port: number;
+  get port(): number {
+    if (this.remote && !this.remote.behaving) {
+      throw new Error('ServerUnderTest: await s.ready() before connecting: the simulator server gets its behaviour over the control channel');
+    }
+    return this.boundPort;
+  }
 
   get url(): string {
     return `ws://127.0.0.1:${this.port}/`;
+  }
+
+  /**
+   * Resolves once the server does what its Behaviour asks: at once in-process; against
+   * the simulator, once the app has set it on its server (needed before connecting).
+   */
+  async ready(): Promise<void> {
+    await this.remote?.behave();
   }
 
   /** @internal */
@@ -187,30 +222,37 @@ class RemoteServer {
   readonly proxy: WebSocketServer;
   private state: { n: number; l: string[] } = { n: 0, l: [] };
   private readonly unsubscribe: () => void;
+  /** The reply to op 'behave' (null: the server was asked for no Behaviour). */
+  private behaved: Promise<unknown> | null = null;
+  /** Whether the app's server does what was asked (set once ready() resolved). */
+  behaving: boolean;
 
   constructor(
     private readonly control: Control,
     options: ServerOptions,
     echo: boolean,
+    behaviour: Behaviour,
     sut: ServerUnderTest,
   ) {
     const key = optionsKey(plainOptions(options), echo);
     const entry = Object.entries(SERVERS).find(([, f]) => f.kind === 'recorded' && optionsKey(f.options, f.echo) === key);
     if (!entry) throw new Error(`no recorded server in hosts/moddable/echo/servers.ts has ${key}`);
-    const [name, fixed] = entry;
+    const [name] = entry;
     if ([...live].some((s) => s.remote?.name === name)) throw new Error(`the simulator's ${name} server is already in use by this test`);
     this.name = name;
-    this.port = fixed.port;
+    this.port = control.ports.get(name)!;
     this.instance = control.instances.get(name)!;
     this.unsubscribe = control.subscribe(name, (event) => {
       if (event.i === this.instance) this.receive(event, sut);
     });
+    this.behaving = isPlain(behaviour);
+    if (!this.behaving) this.behaved = control.request('behave', { s: name, i: this.instance, b: behaviour });
     const call = <T>(method: string, args: unknown[]): Promise<T> => control.call<T>(name, this.instance, method, args);
     const bytes = (data: unknown): unknown =>
       ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     const state = (): { n: number; l: string[] } => this.state;
     const proxy = {
-      port: fixed.port,
+      port: this.port,
       get clientsCount(): number {
         return state().n;
       },
@@ -254,7 +296,20 @@ class RemoteServer {
       case 'refused':
         sut.refusedSends.push(event.what as string);
         break;
+      case 'origin': {
+        const field = (key: string): string | undefined => (event[key] as string | undefined) ?? undefined;
+        sut.record(() =>
+          sut.origins.push({ origin: field('origin'), connection: field('connection'), upgrade: field('upgrade'), version: field('version') }),
+        );
+        break;
+      }
     }
+  }
+
+  async behave(): Promise<void> {
+    if (!this.behaved) return;
+    await this.behaved;
+    this.behaving = true;
   }
 
   async settled(): Promise<void> {

@@ -57,7 +57,7 @@ export async function startEchoTarget(name: string, options: EchoOptions): Promi
     if (event.i === instance && event.e === 'log' && log) log(event.line as string);
   });
   return {
-    port: fixed.port,
+    port: control.ports.get(name)!,
     where: `the Moddable simulator (${name})`,
     clientsCount: async () => {
       const state = await control.status(name);
