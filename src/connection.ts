@@ -29,8 +29,15 @@ export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
 export interface ConnectionHandler {
   /** Bytes for the transport, in order. Valid only during the call: write or copy them. */
   write(data: Uint8Array, start: number, end: number): void;
-  /** Close the transport once what was written has been sent. Called at most once. */
-  end(): void;
+  /**
+   * Close the transport once what was written has been sent. Called at most once.
+   * `failed`: the connection was failed (RFC 6455 7.1.7) with a close frame the peer has
+   * not answered, so the peer may still be sending. Its input is of no use any more, but
+   * closing a socket over unread or arriving input makes TCP reset the connection, and a
+   * reset can destroy the close frame before the peer reads it: keep reading and dropping
+   * input until the peer closes, for a bounded time, then close.
+   */
+  end(failed?: boolean): void;
   /** The handshake succeeded; `protocol` is the negotiated subprotocol or ''. */
   open?(protocol: string): void;
   /** A whole message (message mode). The bytes are valid only during the call. */
@@ -370,10 +377,10 @@ export class WebSocketConnection {
     this.write(bytes, 0, bytes.length);
   }
 
-  private endTransport(): void {
+  private endTransport(failed = false): void {
     if (this.ended) return;
     this.ended = true;
-    this.handler.end();
+    this.handler.end(failed);
   }
 
   private sendClose(code: number | undefined, reason: string): void {
@@ -538,9 +545,10 @@ export class WebSocketConnection {
   }
 
   private protocolError(code: number, reason: string): void {
-    // Fail the connection (RFC 6455 7.1.7): our close frame, then the transport ends.
+    // Fail the connection (RFC 6455 7.1.7): our close frame, then the transport ends,
+    // once the peer has stopped sending (see ConnectionHandler.end).
     this.sendClose(code, reason);
     this.finish(code, reason, false);
-    this.endTransport();
+    this.endTransport(true);
   }
 }

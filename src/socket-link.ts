@@ -39,9 +39,20 @@ const CONTROL_RESERVE = 2 * (125 + 14);
 /**
  * After refusing a handshake, how long to keep reading (and dropping) the client's input
  * before closing anyway (ms). Closing a socket with unread input resets the connection,
- * which can destroy the refusal response before the client reads it.
+ * which can destroy the refusal response before the client reads it. (A failed connection
+ * lingers up to its closeTimeout instead: see end().)
  */
 const REFUSAL_LINGER = 1000;
+/**
+ * A failed connection's link also closes once the peer has sent nothing for this long (ms)
+ * after our last bytes left: then nothing is unread or on its way, so closing sends a FIN,
+ * not a reset, and the peer has had that long to read our close frame. A peer that answered
+ * the close frame and waits for us to close TCP first (RFC 6455 7.1.1, as browsers and
+ * Python's websockets do) is not kept for the whole closeTimeout. Longer than a TCP
+ * retransmission timeout (200 ms at least on Linux) and far longer than the gaps between
+ * a busy link's reads, so a peer in mid-message is not taken for one that is done.
+ */
+const LINGER_QUIET = 500;
 /** Largest frame header, used to budget messages before they are encoded. */
 const HEADER_BUDGET = 14;
 /** The smallest send queue that admits a message at all (a 1-byte one). */
@@ -69,11 +80,13 @@ export class SocketLink implements SocketOwner {
   private writable = 0;
   private readable = 0;
   private ending = false;
-  /** Ended before opening (a refused handshake): close only once the client has. */
+  /** Ended after a refused handshake or a failure: drop input, close only once the peer has. */
   private lingering = false;
   /** Bytes were written (a refusal sends a response; a handshake timeout does not). */
   private wroteAny = false;
   private endDeadline = Infinity;
+  /** After failing: close at this time unless more input comes (LINGER_QUIET); else Infinity. */
+  private quietUntil = Infinity;
   private readonly closeTimeout: number;
   private readonly isServer: boolean;
   private timer: TimerId | null = null;
@@ -166,7 +179,7 @@ export class SocketLink implements SocketOwner {
 
   /** Call after any operation on the connection: re-arms the timer for its next deadline. */
   settle(): void {
-    const at = Math.min(this.connection.nextTimeout(), this.endDeadline);
+    const at = Math.min(this.connection.nextTimeout(), this.closeAt());
     if (at === Infinity || !this.socket) {
       this.clearTimer();
       return;
@@ -181,12 +194,18 @@ export class SocketLink implements SocketOwner {
   private onTimer(): void {
     this.timer = null; // a one-shot timer is spent once it fired
     this.timerAt = Infinity;
-    if (platformNow() >= this.endDeadline) {
+    if (platformNow() >= this.closeAt()) {
       this.closeSocket();
       return;
     }
     this.connection.handleTimeout();
     this.settle();
+  }
+
+  /** When an ended link closes its socket: the deadline, or earlier once a failed link's peer went quiet. */
+  private closeAt(): number {
+    // The quiet period counts only once our bytes (the close frame) have all left.
+    return this.queue.length === 0 ? Math.min(this.endDeadline, this.quietUntil) : this.endDeadline;
   }
 
   private clearTimer(): void {
@@ -200,17 +219,21 @@ export class SocketLink implements SocketOwner {
     if (this.pumping) return; // a handler's send re-entered through flush()
     this.pumping = true;
     const buffer = this.readBuffer;
+    let dropped = false;
     try {
       while (this.socket && this.readable > 0 && (this.ending || this.queue.length <= this.queue.capacity / 2)) {
         const n = this.readable < buffer.length ? this.readable : buffer.length;
         // read(buffer) fills it exactly: a shorter read needs a shorter view.
         this.socket.read(n === buffer.length ? buffer : buffer.subarray(0, n));
         this.readable -= n;
-        this.connection.receive(buffer, 0, n);
+        // Once ended, input is only drained: the connection is closed and never sees it.
+        if (this.ending) dropped = true;
+        else this.connection.receive(buffer, 0, n);
       }
     } catch {
       this.lost(); // the socket failed under us
     }
+    if (dropped && this.quietUntil !== Infinity) this.quietUntil = platformNow() + LINGER_QUIET;
     this.pumping = false;
     this.settle();
   }
@@ -250,7 +273,10 @@ export class SocketLink implements SocketOwner {
       try {
         const sent = this.queue.drain(this.writable, (piece) => socket.write(piece));
         this.writable -= sent;
-        if (sent > 0) this.connection.outputProgressed();
+        if (sent > 0) {
+          this.connection.outputProgressed();
+          if (this.quietUntil !== Infinity) this.quietUntil = platformNow() + LINGER_QUIET;
+        }
       } catch {
         this.lost();
         return;
@@ -264,17 +290,34 @@ export class SocketLink implements SocketOwner {
     else this.settle();
   }
 
-  /** @internal The connection is done with the transport: close once the queue is flushed (LinkHandler). */
-  end(): void {
-    // A handshake this server refused: the rest of the request may still be unread or on its way.
-    // Keep reading and dropping it until the client closes (onError) or REFUSAL_LINGER.
-    this.lingering = this.isServer && this.wroteAny && !this.connection.wasOpened;
-    if (this.queue.length === 0 && !this.lingering) {
+  /**
+   * @internal The connection is done with the transport: close once the queue is flushed
+   * (LinkHandler). `failed`: see ConnectionHandler.end.
+   */
+  end(failed = false): void {
+    // A handshake this server refused (the rest of the request may still be unread or on
+    // its way) or a connection failed with a close frame (the peer may be mid-message):
+    // closing over unread input would reset the connection, destroying what we sent last
+    // before the peer reads it. So flush, then keep reading and dropping input, writing
+    // nothing, until the peer closes (onError) or the deadline passes, or, after a failure,
+    // the peer has gone quiet (LINGER_QUIET). ECMA-419 sockets cannot half-close (no
+    // shutdown), so we cannot send our FIN at once and wait for the peer's, as ws does.
+    const refused = this.isServer && this.wroteAny && !this.connection.wasOpened;
+    this.lingering = refused || failed;
+    if (!this.socket || (this.queue.length === 0 && !this.lingering)) {
       this.closeSocket();
       return;
     }
     this.ending = true;
-    this.endDeadline = platformNow() + (this.lingering ? REFUSAL_LINGER : this.closeTimeout);
+    const now = platformNow();
+    // One deadline for flushing and lingering. A failed connection gets its closeTimeout:
+    // the time it would give this peer to answer a close anyway, the application's to tune
+    // (clientTimeout, serverTimeout); a small fixed bound would cut off a peer still sending
+    // the rest of a large message over a slow link (the Moddable simulator reads ~75 KB/s),
+    // and with it the close code. A peer that is done goes quiet and is closed sooner. A
+    // refused request is small: REFUSAL_LINGER.
+    this.endDeadline = now + (refused ? REFUSAL_LINGER : this.closeTimeout);
+    if (failed) this.quietUntil = now + LINGER_QUIET;
     this.settle();
   }
 
@@ -295,6 +338,7 @@ export class SocketLink implements SocketOwner {
     this.queue.clear();
     this.readable = 0;
     this.endDeadline = Infinity;
+    this.quietUntil = Infinity;
     if (socket) {
       disownSocket(socket); // a late callback finds no link
       try {
@@ -322,8 +366,8 @@ class LinkHandler implements ConnectionHandler {
     this.link.write(data, start, end);
   }
 
-  end(): void {
-    this.link.end();
+  end(failed?: boolean): void {
+    this.link.end(failed);
   }
 
   open(protocol: string): void {

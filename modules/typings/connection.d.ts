@@ -15,8 +15,15 @@ export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
 export interface ConnectionHandler {
     /** Bytes for the transport, in order. Valid only during the call: write or copy them. */
     write(data: Uint8Array, start: number, end: number): void;
-    /** Close the transport once what was written has been sent. Called at most once. */
-    end(): void;
+    /**
+     * Close the transport once what was written has been sent. Called at most once.
+     * `failed`: the connection was failed (RFC 6455 7.1.7) with a close frame the peer has
+     * not answered, so the peer may still be sending. Its input is of no use any more, but
+     * closing a socket over unread or arriving input makes TCP reset the connection, and a
+     * reset can destroy the close frame before the peer reads it: keep reading and dropping
+     * input until the peer closes, for a bounded time, then close.
+     */
+    end(failed?: boolean): void;
     /** The handshake succeeded; `protocol` is the negotiated subprotocol or ''. */
     open?(protocol: string): void;
     /** A whole message (message mode). The bytes are valid only during the call. */

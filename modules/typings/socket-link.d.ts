@@ -30,11 +30,13 @@ export declare class SocketLink implements SocketOwner {
     private writable;
     private readable;
     private ending;
-    /** Ended before opening (a refused handshake): close only once the client has. */
+    /** Ended after a refused handshake or a failure: drop input, close only once the peer has. */
     private lingering;
     /** Bytes were written (a refusal sends a response; a handshake timeout does not). */
     private wroteAny;
     private endDeadline;
+    /** After failing: close at this time unless more input comes (LINGER_QUIET); else Infinity. */
+    private quietUntil;
     private readonly closeTimeout;
     private readonly isServer;
     private timer;
@@ -65,6 +67,8 @@ export declare class SocketLink implements SocketOwner {
     /** Call after any operation on the connection: re-arms the timer for its next deadline. */
     settle(): void;
     private onTimer;
+    /** When an ended link closes its socket: the deadline, or earlier once a failed link's peer went quiet. */
+    private closeAt;
     private clearTimer;
     /** Read while data is waiting and the send queue has room for what replies it may cause. */
     private pump;

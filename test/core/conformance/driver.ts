@@ -153,9 +153,9 @@ export const out = {
   fail: (code: number): string => `close ${code}*`,
 };
 
-/** Events of a connection failed with `code` (close event, then the transport ends). */
+/** Events of a connection failed with `code` (close event, then the transport ends, as failed). */
 export function failed(code: number): string[] {
-  return [ev.fail(code), 'end'];
+  return [ev.fail(code), 'end failed'];
 }
 
 /** Events of a clean close started by the peer: the server ends TCP at once, a client waits. */
@@ -245,7 +245,8 @@ export class Driver {
           this.writtenLength += end - start;
         }
       },
-      end: () => this.events.push('end'),
+      // 'end failed': failed with a close frame, the link is to drain the peer's input first.
+      end: (failed) => this.events.push(failed ? 'end failed' : 'end'),
       open: (protocol) => this.events.push(`open ${JSON.stringify(protocol)}`),
       message: (type, data, start, end) => {
         this.events.push(type === 'text' ? `text ${renderText(data.subarray(start, end))}` : `binary ${renderBytes(data.subarray(start, end))}`);
@@ -532,7 +533,7 @@ function invariants(r: RunResult, role: Role): void {
     if (e.indexOf('close ') === 0) {
       if (closed) fail(`close reported twice: ${JSON.stringify(all)}`);
       closed = true;
-    } else if (e === 'end') {
+    } else if (e === 'end' || e === 'end failed') {
       ends++;
       if (!closed) fail(`transport ended before the close event: ${JSON.stringify(all)}`);
     } else if (closed && e.indexOf('partial ') !== 0 && e.indexOf('error ') !== 0) {

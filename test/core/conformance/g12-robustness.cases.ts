@@ -62,7 +62,7 @@ cases.push(
     title: 'close handler throws on a protocol error: the transport is still ended',
     throwOn: { handler: 'close', call: 1 },
     steps: [{ frames: [F.text('x', { rsv: 1 })] }],
-    events: [ev.fail(1002), 'error application close handler failure', 'end'],
+    events: [ev.fail(1002), 'error application close handler failure', 'end failed'],
     out: [out.fail(1002)],
     failAt: { frame: 0 },
   },
