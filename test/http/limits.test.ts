@@ -15,7 +15,7 @@ async function expectClosing(port: number, text: string, status: number, head = 
   const response = await client.request(text, { head });
   expect(response.status, JSON.stringify(text.slice(0, 80))).toBe(status);
   expect(response.headers.connection).toBe('close');
-  await client.waitClosed(3000);
+  await client.waitClosed(10_000);
   return response;
 }
 
@@ -81,7 +81,7 @@ describe('methods and bodies', () => {
     const r = await client.response();
     expect(r.status).toBe(413);
     expect(r.reason).toBe('Content Too Large');
-    await client.waitClosed(3000);
+    await client.waitClosed(10_000);
   });
 
   it('Transfer-Encoding -> 413; with Content-Length too, or a malformed/conflicting Content-Length -> 400', async () => {
@@ -110,7 +110,7 @@ describe('limits', () => {
     const r = await client.response();
     expect(r.status).toBe(414);
     expect(r.reason).toBe('URI Too Long');
-    await client.waitClosed(3000);
+    await client.waitClosed(10_000);
     expect(requests.at(-1)).toEqual({ method: '', path: '', status: 414 });
   });
 
@@ -210,7 +210,7 @@ describe('connection cap', () => {
     expect(r.status).toBe(503);
     expect(r.headers['retry-after']).toBe('5');
     expect(r.headers.connection).toBe('close');
-    await c.waitClosed(3000);
+    await c.waitClosed(10_000);
     expect(errors.some((e) => /503/.test(e.message))).toBe(true);
     // The two admitted ones still work.
     expect((await a.request(get('/style.css'))).status).toBe(200);
@@ -231,7 +231,7 @@ describe('connection cap', () => {
     await waitFor(() => server.connectionsCount === 2, 'two connections');
     const c = await RawClient.connect(port);
     expect((await c.request(get('/style.css'))).status).toBe(200);
-    await a.waitClosed(3000); // the oldest idle one made room
+    await a.waitClosed(10_000); // the oldest idle one made room
     expect(b.closed).toBe(false);
     expect((await b.request(get('/style.css'))).status).toBe(200);
   });
@@ -259,7 +259,7 @@ describe('connection cap', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const late = await RawClient.connect(port);
     expect((await late.request(get('/style.css'))).status).toBe(200);
-    await silent.waitClosed(3000);
+    await silent.waitClosed(10_000);
   });
 
   it('a rejected client that sends nothing is closed after a bounded linger', async () => {
@@ -267,7 +267,7 @@ describe('connection cap', () => {
     const a = await RawClient.connect(port);
     await waitFor(() => server.connectionsCount === 1, 'one connection');
     const c = await RawClient.connect(port);
-    await c.waitClosed(4000);
+    await c.waitClosed(10_000);
     expect(c.pending.toString('latin1')).toMatch(/^HTTP\/1\.1 503 /);
     expect(a.closed).toBe(false);
   });

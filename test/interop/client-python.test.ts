@@ -205,11 +205,16 @@ describe('our client ↔ Python websockets server', () => {
   });
 
   it('our keep-alive against Python: pings answered, no spurious timeout', async () => {
-    const p = probe({ keepAliveInterval: 100, serverTimeout: 200 }).connect(`${base}/echo`);
+    const K = 100;
+    const T = 1000;
+    const p = probe({ keepAliveInterval: K, serverTimeout: T }).connect(`${base}/echo`);
     await p.opened;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The client pings again only after Python's bytes (the pong) re-armed it; the 12th pong
+    // comes no sooner than 12 x K after open, past K + T: a timeout that ignored the pongs
+    // would have closed the connection by then.
+    await p.until(() => p.pongs.length >= 12 || p.client.state !== 'open', 20_000, 'twelve pongs');
     expect(p.client.state).toBe('open');
-    expect(p.pongs.length).toBeGreaterThanOrEqual(3);
+    expect(p.pongs.length).toBeGreaterThanOrEqual(12);
   });
 
   for (const [code, reason] of [

@@ -10,7 +10,7 @@ import { installSimPlatform } from '../../hosts/sim/platform';
 import type { ClientOptions } from '../../src/client';
 import { ClientProbe, Cleanup, asciiText, pattern, sleep, waitFor } from './peers/client-probe';
 import { RawServer, closePayload, closedPort, encodeFrame, switchingProtocols } from './peers/client-raw';
-import type { RawServerOptions } from './peers/client-raw';
+import type { RawFrame, RawServerOptions } from './peers/client-raw';
 
 beforeAll(() => installSimPlatform());
 
@@ -448,14 +448,13 @@ describe('close handshake', () => {
     expect(p.client.send('late')).toBe(false);
     const info = await p.closed;
     const elapsed = info.at - start;
-    expect(info).toMatchObject({ code: 1006, wasClean: false });
-    expect(elapsed).toBeGreaterThanOrEqual(T - 2);
-    expect(elapsed).toBeLessThan(T + 400);
+    expect(info).toMatchObject({ code: 1006, wasClean: false, reason: 'close handshake timed out' }); // gave up...
+    expect(elapsed).toBeGreaterThanOrEqual(T - 2); // ...after serverTimeout, not before
     const conn = raw.connections[0];
     expect(conn.frames.map((f) => f.opcode)).toEqual([8]);
     expect(conn.frames[0].payload.readUInt16BE(0)).toBe(1000);
     // The client ended TCP after giving up.
-    await waitFor(() => conn.ended, 2000, 'TCP end');
+    await waitFor(() => conn.ended, 10_000, 'TCP end');
   });
 
   it('the server answers the close but keeps TCP open: clean close at once, the client drops TCP after serverTimeout', async () => {
@@ -463,14 +462,17 @@ describe('close handshake', () => {
     const raw = await rawServer({ after: 'echo', endOnClose: false });
     const p = probe({ serverTimeout: T }).connect(raw.url);
     await p.opened;
-    const start = performance.now();
     p.client.close(4321, 'x');
     const info = await p.closed;
     expect(info).toMatchObject({ code: 4321, wasClean: true });
-    expect(info.at - start).toBeLessThan(T);
+    // Reported at once, on the server's close frame: TCP is still open then, and the client
+    // drops it only serverTimeout after the close was reported (not: reported when dropped).
     const conn = raw.connections[0];
-    await waitFor(() => conn.ended, 3000, 'TCP closed by the client');
-    expect(performance.now() - start).toBeGreaterThanOrEqual(T - 2);
+    expect(conn.ended).toBe(false);
+    let endedAt = 0;
+    conn.socket.once('close', () => (endedAt = performance.now()));
+    await waitFor(() => endedAt > 0, 10_000, 'TCP closed by the client');
+    expect(endedAt - info.at).toBeGreaterThanOrEqual(T - 2);
   });
 
   it('the server closes but never ends TCP: the client echoes, reports a clean close, and drops TCP after serverTimeout', async () => {
@@ -488,7 +490,7 @@ describe('close handshake', () => {
     expect(conn.frames[0].opcode).toBe(8);
     expect(conn.frames[0].payload.readUInt16BE(0)).toBe(1001);
     expect(conn.ended).toBe(false);
-    await waitFor(() => conn.ended, 3000, 'TCP closed by the client');
+    await waitFor(() => conn.ended, 10_000, 'TCP closed by the client');
     expect(performance.now() - closedAt).toBeGreaterThanOrEqual(T - 50);
   });
 
@@ -531,7 +533,7 @@ describe('close handshake', () => {
 });
 
 describe('keep-alive and timeouts', () => {
-  it('a dead server (handshake done, then silent): close 1006 between K+T and K+T+slack', async () => {
+  it('a dead server (handshake done, then silent): close 1006 by the keep-alive timeout, not before K+T', async () => {
     const K = 300;
     const T = 400;
     const raw = await rawServer({ after: 'record' });
@@ -539,9 +541,8 @@ describe('keep-alive and timeouts', () => {
     await p.opened;
     const info = await p.closed;
     const elapsed = info.at - p.openedAt;
-    expect(info).toMatchObject({ code: 1006, wasClean: false });
+    expect(info).toMatchObject({ code: 1006, wasClean: false, reason: 'keep-alive timed out: no answer from the peer' });
     expect(elapsed).toBeGreaterThanOrEqual(K + T - 2);
-    expect(elapsed).toBeLessThan(K + T + 400);
     // The keep-alive ping went out (masked) about K after open, and nothing else.
     const conn = raw.connections[0];
     expect(conn.frames.map((f) => f.opcode)).toEqual([9]);
@@ -555,10 +556,13 @@ describe('keep-alive and timeouts', () => {
     const raw = await rawServer({ after: 'echo' });
     const p = probe({ keepAliveInterval: K, serverTimeout: T }).connect(raw.url);
     await p.opened;
-    await sleep(3 * (K + T));
+    // The client pings again only after the server's bytes (the pong) re-armed it, and an
+    // unanswered ping closes instead: a third ping means the first two were answered in
+    // time, and it comes no sooner than 3 x K after open (past K + T).
+    const ping = (): RawFrame[] => raw.connections[0].frames.filter((f) => f.opcode === 9);
+    await waitFor(() => ping().length >= 3, 10_000, 'three keep-alive pings');
     expect(p.client.state).toBe('open');
-    const pings = raw.connections[0].frames.filter((f) => f.opcode === 9);
-    expect(pings.length).toBeGreaterThanOrEqual(3);
+    const pings = ping();
     expect(p.pongs.length).toBeGreaterThanOrEqual(pings.length - 1); // the last may be in flight
     // Each keep-alive ping carries a distinct payload.
     expect(new Set(pings.map((f) => f.payload.toString('hex'))).size).toBe(pings.length);
@@ -572,10 +576,9 @@ describe('keep-alive and timeouts', () => {
     const elapsed = f.at - p.connectedAt;
     expect(f).toMatchObject({ code: 1006, wasClean: false, opened: false });
     expect(f.errors.length).toBe(1);
-    expect(f.errors[0]).toMatch(/timed out/);
+    expect(f.errors[0]).toMatch(/timed out/); // by connectTimeout...
     expect(p.events.map((e) => e.type)).toEqual(['error', 'close']);
-    expect(elapsed).toBeGreaterThanOrEqual(C - 2);
-    expect(elapsed).toBeLessThan(C + 400);
+    expect(elapsed).toBeGreaterThanOrEqual(C - 2); // ...and not before it
     expect(raw.connections[0].request?.method).toBe('GET');
   });
 
@@ -586,7 +589,7 @@ describe('keep-alive and timeouts', () => {
     expect(f).toMatchObject({ code: 1006, wasClean: false, opened: false });
     expect(f.errors.length).toBe(1);
     expect(p.events.map((e) => e.type)).toEqual(['error', 'close']);
-    expect(f.at - p.connectedAt).toBeLessThan(1000);
+    expect(f.errors[0]).not.toMatch(/timed out/); // the refusal itself, not connectTimeout (5 s) running out
   });
 
   it('close() while connecting: error then close 1006, never open', async () => {

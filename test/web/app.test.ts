@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import type { WebSocket as WsSocket } from 'ws';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
@@ -19,19 +20,32 @@ const hex = (c: number[]): string => '#' + c.map((x) => x.toString(16).padStart(
 
 interface DeviceOptions {
   color?: Rgb;
-  /** Delay before the broadcast of each applied colour, ms. */
-  delay?: number;
+  /**
+   * Hold each applied colour's broadcast (the acknowledgement) until release() is called,
+   * so a test decides when the sender may send its next frame.
+   */
+  hold?: boolean;
   /** Swallow this many frames without applying or answering them (a lost acknowledgement). */
   swallow?: number;
   port?: number;
 }
 
-/** The device stand-in. `frames` holds every colour frame received, `refused` any protocol violation. */
+/**
+ * The device stand-in. `frames` holds every colour frame received, `refused` any protocol
+ * violation. `maxInFlight` is the most frames one client had sent that the device had not
+ * yet answered (each connection gets the current colour on connect and then one message per
+ * applied colour, and the web app takes any 3-byte message as the acknowledgement): with a
+ * single sender, a value over 1 means a frame left before the previous one's acknowledgement
+ * had even been sent.
+ */
 class Device {
   color: Rgb;
   readonly frames: { color: Rgb; at: number }[] = [];
   readonly refused: string[] = [];
   readonly urls: string[] = [];
+  maxInFlight = 0;
+  private readonly held: Rgb[] = [];
+  private readonly counts = new Map<WsSocket, { received: number; sent: number }>();
   private swallow: number;
   private readonly http: http.Server;
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -61,7 +75,10 @@ class Device {
       }
       this.urls.push(req.url ?? '');
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        ws.send(Buffer.from(this.color));
+        const count = { received: 0, sent: 0 };
+        this.counts.set(ws, count);
+        ws.on('close', () => this.counts.delete(ws));
+        this.send(ws, this.color);
         ws.on('message', (data, isBinary) => {
           const bytes = data as Buffer;
           if (!isBinary) {
@@ -73,14 +90,16 @@ class Device {
           } else {
             const color: Rgb = [bytes[0]!, bytes[1]!, bytes[2]!];
             this.frames.push({ color, at: Date.now() });
+            count.received++;
+            // answered so far: everything sent after the colour sent on connect
+            this.maxInFlight = Math.max(this.maxInFlight, count.received - (count.sent - 1));
             if (this.swallow > 0) {
               this.swallow--;
               return;
             }
             this.color = color;
-            const send = (): void => this.broadcast(color);
-            if (this.options.delay) setTimeout(send, this.options.delay);
-            else send();
+            if (this.options.hold) this.held.push(color);
+            else this.broadcast(color);
           }
         });
       });
@@ -94,7 +113,23 @@ class Device {
   /** As the device does when its button toggles the LED. */
   broadcast(color: Rgb): void {
     this.color = color;
-    for (const client of this.wss.clients) if (client.readyState === client.OPEN) client.send(Buffer.from(color));
+    for (const client of this.wss.clients) if (client.readyState === client.OPEN) this.send(client, color);
+  }
+
+  /** Colours applied whose broadcast is held (hold: true). */
+  get holding(): number {
+    return this.held.length;
+  }
+
+  /** Broadcast the held colours, oldest first. */
+  release(): void {
+    for (const color of this.held.splice(0)) for (const client of this.wss.clients) if (client.readyState === client.OPEN) this.send(client, color);
+  }
+
+  private send(ws: WsSocket, color: Rgb): void {
+    const count = this.counts.get(ws);
+    if (count) count.sent++;
+    ws.send(Buffer.from(color));
   }
 
   async listen(): Promise<this> {
@@ -144,16 +179,109 @@ async function device(options: DeviceOptions = {}): Promise<Device> {
   return d;
 }
 
-async function open(d: Device, query = '', phone = true): Promise<Page> {
+/** The web app's acknowledgement timeout (ACK_MS in web/app.js). */
+const ACK_MS = 1500;
+
+/** One ws.send() of the page, recorded in the page (see spy). */
+interface Send {
+  /** The colour sent. */
+  color: string;
+  /** The colour the page showed (#hex) at that moment. */
+  shown: string;
+  /** 3-byte messages the socket had received since its previous send (or since it opened). */
+  answers: number;
+  /** Date.now() in the page. */
+  at: number;
+}
+
+/**
+ * Runs in the page before web/app.js: every WebSocket records each send() with the colour
+ * shown at that moment and the 3-byte messages (acknowledgements) it received since its
+ * previous send, in window.sends; window.received counts all 3-byte messages received.
+ */
+function spy(): void {
+  const sends: Send[] = [];
+  const w = window as unknown as { WebSocket: typeof WebSocket; sends: Send[]; received: number };
+  w.received = 0;
+  const hexOf = (c: ArrayLike<number>): string => '#' + Array.from(c, (x) => x.toString(16).padStart(2, '0')).join('');
+  const Native = window.WebSocket;
+  class Recording extends Native {
+    declare answers: number;
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      this.answers = 0;
+      // added before the app sets onmessage, so it counts a message before the app sees it
+      this.addEventListener('message', (e) => {
+        if (e.data instanceof ArrayBuffer && e.data.byteLength === 3) {
+          this.answers++;
+          w.received++;
+        }
+      });
+    }
+    override send(data: Parameters<WebSocket['send']>[0]): void {
+      const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(0);
+      sends.push({ color: hexOf(bytes), shown: document.getElementById('hex')!.textContent!, answers: this.answers, at: Date.now() });
+      this.answers = 0;
+      super.send(data);
+    }
+  }
+  w.WebSocket = Recording;
+  w.sends = sends;
+}
+
+const sendsOf = (page: Page): Promise<Send[]> => page.evaluate(() => (window as unknown as { sends: Send[] }).sends);
+
+interface OpenOptions {
+  /** Record the page's sends (spy). */
+  spy?: boolean;
+  /** Install Playwright's fake clock before the app loads (it runs until paused). */
+  clock?: boolean;
+}
+
+async function open(d: Device, query = '', phone = true, options: OpenOptions = {}): Promise<Page> {
   const context = await browser!.newContext(
     phone ? { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } : { viewport: { width: 1280, height: 800 } },
   );
   contexts.push(context);
+  if (options.spy) await context.addInitScript(spy);
+  if (options.clock) await context.clock.install();
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(`${d.origin}/${query}`);
   await connected(page);
   return page;
+}
+
+/**
+ * Pause the page's fake clock (open(..., { clock: true })). Its time has run with the real
+ * one since the install, so jump 10 s ahead (pauseAt cannot go back): call it once the app is
+ * idle (connected, colour received), when no timer of its own is pending.
+ */
+async function pause(page: Page): Promise<void> {
+  await page.clock.pauseAt(Date.now() + 10_000);
+}
+
+/** Poll the page (not with waitForFunction, which a paused clock could hold up). */
+async function untilPage<T>(what: string, page: Page, read: () => T | Promise<T>, test: (value: T) => boolean, ms = 5_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await page.evaluate(read);
+    if (test(value)) return value;
+    if (Date.now() > end) throw new Error(`timed out: ${what} (last ${JSON.stringify(value)})`);
+    await sleep(10);
+  }
+}
+
+/**
+ * Every frame was the newest colour at the moment it was sent (coalesced, never a queue of
+ * stale ones), and each followed an acknowledgement of the one before (3-byte message
+ * received since the previous send) or, with none, the app's ACK_MS timeout (its resend).
+ */
+function expectCoalesced(sends: Send[]): void {
+  sends.forEach((s, i) => {
+    expect(s.color, `send ${i}: the colour shown then`).toBe(s.shown);
+    if (s.answers === 0) expect(i > 0 && s.at - sends[i - 1]!.at >= ACK_MS - 1, `send ${i} without an acknowledgement before it`).toBe(true);
+  });
 }
 
 const connected = (page: Page): Promise<unknown> =>
@@ -221,66 +349,71 @@ describe('LED web app', () => {
   });
 
   it('a mouse drag on the picker is coalesced: one frame in flight, the last one is the final colour', async () => {
-    const d = await device({ delay: 60 });
-    const page = await open(d, '', false);
+    // The device holds every acknowledgement until the test releases it, and the page's clock
+    // is paused (moved on by hand, well past GAP_MS and never near ACK_MS): what the app sends
+    // depends only on the acknowledgements, not on how fast this machine runs the drag.
+    const d = await device({ hold: true });
+    const page = await open(d, '', false, { spy: true, clock: true });
     const other = await open(d);
+    await shows(page, '#ff0000');
+    await pause(page);
     const box = (await page.locator('#picker').boundingBox())!;
-    let moves = 0;
-    await page.mouse.move(box.x + 20, box.y + 20); // clear of the rounded corner
-    await page.mouse.down();
-    for (let i = 1; i <= 80; i++) {
-      await page.mouse.move(box.x + 20 + (i / 80) * (box.width - 60), box.y + 20 + (i / 80) * (box.height / 2));
-      moves++;
+    const STEPS = 8;
+    const MOVES = 10; // per acknowledgement
+    const at = (i: number): [number, number] => [box.x + 20 + (i / (STEPS * MOVES)) * (box.width - 60), box.y + 20 + (i / (STEPS * MOVES)) * (box.height / 2)];
+    await page.mouse.move(...at(0)); // clear of the rounded corner
+    await page.mouse.down(); // the first colour goes out at once
+    await untilPage('the first frame', page, () => (window as unknown as { sends: Send[] }).sends.length, (n) => n === 1);
+    for (let step = 1; step <= STEPS; step++) {
+      // frame `step` is in flight, its acknowledgement held
+      await page.clock.runFor(100);
+      for (let i = 1; i <= MOVES; i++) await page.mouse.move(...at((step - 1) * MOVES + i));
+      expect(await sendsOf(page), `step ${step}: nothing new sent before the acknowledgement`).toHaveLength(step);
+      await until(`step ${step}: the frames at the device`, () => d.frames.length === step && d.holding === 1);
+      d.release();
+      // the acknowledgement lets exactly the newest colour go
+      const sends = await untilPage(`step ${step}: the frame after the acknowledgement`, page, () => (window as unknown as { sends: Send[] }).sends, (x) => x.length > step);
+      expect(sends).toHaveLength(step + 1);
+      expect(sends[step]!.shown).toBe((await controls(page)).hex);
     }
     await page.mouse.up();
     const final = (await controls(page)).hex;
     expect(final).not.toBe('#ff0000');
-    await until('the last frame', () => d.frames.length > 0 && hex(d.frames.at(-1)!.color) === final);
-    await sleep(300);
-    expect(d.frames.length).toBeLessThan(moves / 3);
-    expect(hex(d.frames.at(-1)!.color)).toBe(final);
-    // never two in flight: each frame left after the previous one's broadcast (60 ms later)
-    for (let i = 1; i < d.frames.length; i++) expect(d.frames[i]!.at - d.frames[i - 1]!.at).toBeGreaterThanOrEqual(55);
+    await until('the last frame', () => d.frames.length === STEPS + 1 && d.holding === 1);
+    d.release();
     await shows(other, final);
-    expect((await controls(page)).hex).toBe(final); // echoes of older colours did not pull it back
+    const sends = await sendsOf(page);
+    expect(sends.map((x) => x.color)).toEqual(d.frames.map((f) => hex(f.color)));
+    expect(sends.at(-1)!.color).toBe(final); // the last frame sent is the final colour
+    expectCoalesced(sends);
+    expect(sends.every((x) => x.answers === 1)).toBe(true); // one frame per acknowledgement, never two in flight (page side)
+    expect(d.maxInFlight).toBe(1); // ... and at the device
+    // the echoes of the older colours, each arriving while a newer one waited, did not pull it back
+    expect((await untilPage('the last acknowledgement', page, () => document.getElementById('hex')!.textContent, (x) => x === final))).toBe(final);
+    expect(d.frames).toHaveLength(STEPS + 1);
   });
 
-  it('on a fast link too, a drag sends at most one frame per 40 ms', async () => {
+  it('on a fast link too, a drag sends at most one frame per 40 ms, each the newest colour after an acknowledgement', async () => {
     const d = await device();
-    const page = await open(d, '', false);
-    type Counters = { moves: number; sends: number[] };
-    await page.evaluate(() => {
-      const w = window as unknown as Counters;
-      w.moves = 0;
-      w.sends = [];
-      document.getElementById('picker')!.addEventListener('pointermove', () => w.moves++);
-      const send = WebSocket.prototype.send;
-      WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket['send']>[0]) {
-        w.sends.push(Date.now());
-        send.call(this, data);
-      };
-    });
+    const page = await open(d, '', false, { spy: true });
     const box = (await page.locator('#picker').boundingBox())!;
     await page.mouse.move(box.x + 20, box.y + 20);
     await page.mouse.down();
-    const started = Date.now();
     for (let i = 0; i < 2; i++) {
       await page.mouse.move(box.x + box.width - 20, box.y + 20 + i * 30, { steps: 50 });
       await page.mouse.move(box.x + 20, box.y + 35 + i * 30, { steps: 50 });
     }
     await page.mouse.up();
-    const elapsed = Date.now() - started;
     const final = (await controls(page)).hex;
     await until('the last frame', () => d.frames.length > 0 && hex(d.frames.at(-1)!.color) === final);
-    const { moves, sends } = await page.evaluate(() => {
-      const w = window as unknown as Counters;
-      return { moves: w.moves, sends: w.sends };
-    });
-    expect(moves).toBeGreaterThanOrEqual(200);
-    expect(sends).toHaveLength(d.frames.length);
-    expect(d.frames.length).toBeLessThan(moves / 2);
-    expect(d.frames.length).toBeLessThanOrEqual(elapsed / 40 + 2);
-    for (let i = 1; i < sends.length; i++) expect(sends[i]! - sends[i - 1]!).toBeGreaterThanOrEqual(39); // Date.now() truncates to whole ms
+    const sends = await sendsOf(page);
+    expect(sends.map((x) => x.color)).toEqual(d.frames.map((f) => hex(f.color)));
+    expect(sends.at(-1)!.color).toBe(final);
+    expectCoalesced(sends);
+    expect(d.maxInFlight).toBe(1);
+    for (let i = 1; i < sends.length; i++) expect(sends[i]!.at - sends[i - 1]!.at).toBeGreaterThanOrEqual(39); // Date.now() truncates to whole ms
+    await sleep(200);
+    expect(d.frames).toHaveLength(sends.length); // nothing after the final colour
   });
 
   it('a touch drag (pointer events from touch) sets hue and saturation', async () => {
@@ -353,16 +486,29 @@ describe('LED web app', () => {
   });
 
   it('no acknowledgement within the timeout: the newest colour is sent again', async () => {
+    // The page's clock is paused and moved on by hand: the resend must come exactly at
+    // ACK_MS, whatever the machine's speed.
     const d = await device({ swallow: 1 });
-    const page = await open(d);
+    const page = await open(d, '', true, { spy: true, clock: true });
+    await shows(page, '#ff0000');
+    await pause(page);
     await page.fill('#hex-input', '#abcdef');
     await page.press('#hex-input', 'Enter');
     await until('first try', () => d.frames.length === 1);
     await page.fill('#hex-input', '#fedcba'); // coalesced behind the unacknowledged one
     await page.press('#hex-input', 'Enter');
-    await until('resend', () => d.frames.length === 2, 4_000);
-    expect(d.frames[1]!.at - d.frames[0]!.at).toBeGreaterThanOrEqual(1_400);
+    await page.clock.runFor(ACK_MS - 1);
+    expect(await sendsOf(page)).toHaveLength(1); // still waiting for the acknowledgement
+    await page.clock.runFor(1);
+    await until('resend', () => d.frames.length === 2);
+    const sends = await sendsOf(page);
+    expect(sends.map((x) => x.color)).toEqual(['#abcdef', '#fedcba']);
+    expect(sends[1]!.answers).toBe(0); // the timeout's resend, not an acknowledgement's
+    expect(sends[1]!.at - sends[0]!.at).toBe(ACK_MS);
     expect(d.frames[1]!.color).toEqual([0xfe, 0xdc, 0xba]);
+    // the colour on connect, then the acknowledgement of the resend
+    await untilPage('the acknowledgement', page, () => (window as unknown as { received: number }).received, (n) => n === 2);
+    await page.clock.runFor(ACK_MS * 2); // acknowledged: nothing more is sent
     await sleep(300);
     expect(d.frames).toHaveLength(2);
     expect(await page.textContent('#status')).toBe('connected');
@@ -373,13 +519,13 @@ describe('LED web app', () => {
     const page = await open(d);
     await page.fill('#hex-input', '#102030');
     await page.press('#hex-input', 'Enter');
-    await until('a new connection', () => d.urls.length === 2, 6_000);
-    await until('sent again on it', () => d.frames.length === 3);
+    await until('a new connection', () => d.urls.length === 2, 20_000); // after 2 x ACK_MS and a back-off of at most 500 ms
+    await until('sent again on it', () => d.frames.length === 3, 10_000);
     expect(d.frames.map((f) => hex(f.color))).toEqual(['#102030', '#102030', '#102030']);
     await connected(page);
     expect(d.color).toEqual([0x10, 0x20, 0x30]);
     await until('the old socket is gone', () => d.clients === 1);
-  }, 15_000);
+  }, 45_000);
 
   it('reconnects with back-off when the device goes away, then sends the change made meanwhile', async () => {
     const d = await device({ color: [1, 2, 3] });
