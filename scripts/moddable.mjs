@@ -403,7 +403,8 @@ export function portIsFree(port, host = '0.0.0.0') {
   });
 }
 
-function alive(pid) {
+/** Whether a process with this PID exists. */
+export function alive(pid) {
   try {
     process.kill(pid, 0);
     return true;
@@ -412,15 +413,26 @@ function alive(pid) {
   }
 }
 
-/** Takes the lock file of a port block for this process (a dead holder's lock is taken over). */
-function lockBlock(base) {
-  const file = join(portLocks, `${base}.lock`);
+/**
+ * Takes a lock file for this process (it holds our PID; a dead holder's lock is taken
+ * over). Returns its release function, or null while another live process holds it.
+ */
+export function takeLock(file) {
+  mkdirSync(dirname(file), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      return () => rmSync(file, { force: true });
+      let held = true;
+      const release = () => {
+        if (!held) return;
+        held = false;
+        // only our own: once released, another run may hold this file
+        if (existsSync(file) && Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true });
+      };
+      onCleanup(release);
+      return release;
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
       const holder = Number(readFileSync(file, 'utf8'));
@@ -443,11 +455,10 @@ function lockBlock(base) {
  */
 export async function reservePorts(count) {
   if (count > PORT_BLOCK) throw new RangeError(`at most ${PORT_BLOCK} ports per reservation`);
-  mkdirSync(portLocks, { recursive: true });
   const offset = Math.floor(Math.random() * PORT_BLOCKS);
   for (let k = 0; k < PORT_BLOCKS; k++) {
     const base = PORT_FIRST + ((offset + k) % PORT_BLOCKS) * PORT_BLOCK;
-    const unlock = lockBlock(base);
+    const unlock = takeLock(join(portLocks, `${base}.lock`));
     if (!unlock) continue;
     const ports = Array.from({ length: count }, (_, i) => base + i);
     let free = true;
@@ -456,14 +467,7 @@ export async function reservePorts(count) {
       unlock();
       continue;
     }
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      unlock();
-    };
-    onCleanup(release);
-    return { base, ports, release };
+    return { base, ports, release: unlock };
   }
   throw new Error(`no block of ${count} free ports in ${PORT_FIRST}-${PORT_FIRST + PORT_BLOCK * PORT_BLOCKS - 1}`);
 }

@@ -37,7 +37,7 @@ async function runInSimulator() {
     args,
     options: {
       moddable: { type: 'boolean' },
-      port: { type: 'string', default: '9001' },
+      port: { type: 'string' },
       'max-message': { type: 'string', default: String(64 * 1024 * 1024) },
       'message-mode': { type: 'boolean', default: false },
       'max-clients': { type: 'string', default: '64' },
@@ -63,8 +63,10 @@ async function runInSimulator() {
 
   let config;
   if (role === 'server') {
-    const port = Number(options.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port ${options.port}: not a port number (the simulator's listener cannot report a port chosen for it, so 0 is not possible here)`);
+    // The simulator's listener cannot report a port the system chose for it (port 0), so
+    // without --port we pick a free one and print it in the banner.
+    const port = options.port === undefined ? (await moddable.reservePorts(1)).base : Number(options.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port ${options.port}: not a port number from 1 to 65535`);
     if (!(await moddable.portIsFree(port))) fail(`port ${port} is in use by another process: pass --port N`);
     config = { role, port, maxMessage: Number(options['max-message']), messageMode: options['message-mode'], maxClients: Number(options['max-clients']) };
   } else {

@@ -28,7 +28,7 @@ export interface ModdableTargets {
   led: { default: LedBuild; token: LedBuild };
   /** The X display mcsim windows go to (Xvfb). */
   display: string;
-  /** Bytes per second the echo app echoed, measured by run.mjs at the start of the run. */
+  /** Bytes per second through the echo app one way (the slower of text and binary), measured by run.mjs at the start of the run. */
   throughput: number;
   /** JSON lines of skipped tests and their reasons (read by run.mjs). */
   skipLog?: string;
@@ -55,12 +55,15 @@ export const WAIT_SCALE = MODDABLE ? Math.max(2, Math.ceil(REFERENCE_RATE / MODD
 
 /**
  * How long a test may wait for `bytes` to travel to the server and back: the default
- * wait plus, in the simulator, four times what the measured throughput needs for them
- * (margin for a machine that gets busier after the measurement).
+ * wait plus, in the simulator, four times what the measured throughput needs for them.
+ * The throughput is one way (the stream echo run.mjs measures with passes bytes back as
+ * they come); an echo in message mode receives the whole message before it answers, so
+ * it needs 2 x bytes at that rate. The margin covers a machine that gets busier after
+ * the measurement.
  */
 export function waitFor(bytes: number): number {
   if (!MODDABLE) return 5000;
-  return 5000 * WAIT_SCALE + Math.ceil((4 * bytes * 1000) / MODDABLE.throughput);
+  return 5000 * WAIT_SCALE + Math.ceil((4 * 2 * bytes * 1000) / MODDABLE.throughput);
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
