@@ -9,10 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import { inProcessOnly } from '../moddable/mode';
-import { headerValue } from '../../src/http-head';
-import type { HttpRequestHead } from '../../src/http-head';
-import { BIG, MULTIBYTE, MiB, SIZES, ServerUnderTest, asciiText, disposeServers, pattern } from './peers/server-harness';
+import { waitFor } from '../moddable/mode';
+import { BIG, MULTIBYTE, MiB, SIZES, SIZES_TOTAL, ServerUnderTest, asciiText, disposeServers, pattern } from './peers/server-harness';
 
 let browser: Browser | null = null;
 let site: http.Server | null = null;
@@ -53,21 +51,6 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
-/** What the server saw of each handshake request (checkOrigin gets the parsed head). */
-function recordingOrigin(accept: (origin: string | undefined) => boolean) {
-  const seen: { origin: string | undefined; connection: string | undefined; upgrade: string | undefined; version: string | undefined }[] = [];
-  const checkOrigin = (o: string | undefined, request: HttpRequestHead): boolean => {
-    seen.push({
-      origin: o,
-      connection: headerValue(request.headers, 'connection'),
-      upgrade: headerValue(request.headers, 'upgrade'),
-      version: headerValue(request.headers, 'sec-websocket-version'),
-    });
-    return accept(o);
-  };
-  return { seen, checkOrigin };
-}
-
 interface EchoReport {
   results: { type: string; size: number; ok: boolean; length: number }[];
   utf8: { ok: boolean; length: number }[];
@@ -77,9 +60,10 @@ interface EchoReport {
 }
 
 describe('Chromium WebSocket against WebSocketServer', () => {
-  inProcessOnly('its checkOrigin callback records the handshake requests in the test process')('echoes text and binary (0, 125, 126, 65535, 65536 bytes, 1 MiB) and multibyte UTF-8; closes with 4000 "done"', async () => {
-    const { seen, checkOrigin } = recordingOrigin((o) => o === origin);
-    const s = new ServerUnderTest({ ...BIG, checkOrigin });
+  it('echoes text and binary (0, 125, 126, 65535, 65536 bytes, 1 MiB) and multibyte UTF-8; closes with 4000 "done"', async () => {
+    // Only the page's origin is accepted; s.origins: what the server saw of each handshake request.
+    const s = new ServerUnderTest(BIG, { allowOrigins: [origin] });
+    await s.ready();
     const page = await newPage();
     const report = await page.evaluate(
       async ({ url, sizes, multibyte }): Promise<EchoReport> => {
@@ -148,6 +132,8 @@ describe('Chromium WebSocket against WebSocketServer', () => {
     expect(report.protocol).toBe('');
     expect(report.close).toEqual({ code: 4000, reason: '', wasClean: true }); // the server echoes the code
     // What the server saw: the page's origin, Chromium's handshake headers, every message whole.
+    await s.settled();
+    const seen = s.origins;
     expect(seen).toHaveLength(1);
     expect(seen[0]!.origin).toBe(origin);
     expect(seen[0]!.connection?.toLowerCase().split(/\s*,\s*/)).toContain('upgrade');
@@ -162,7 +148,7 @@ describe('Chromium WebSocket against WebSocketServer', () => {
     const [opened] = s.opened;
     expect(await s.waitClosed(opened!.endpoint)).toMatchObject({ code: 4000, reason: 'done', wasClean: true });
     expect(s.messages.some((m) => typeof m.data !== 'string' && m.data.length === MiB)).toBe(true);
-  });
+  }, Math.max(30_000, waitFor(2 * SIZES_TOTAL + 3002 * Buffer.byteLength(MULTIBYTE)))); // every size as text and binary, the UTF-8 texts
 
   it('server-side close (disconnectClient 4002 "bye") and keep-alive pings answered by the browser', async () => {
     const s = new ServerUnderTest({ keepAliveInterval: 150, clientTimeout: 300 });
@@ -191,9 +177,9 @@ describe('Chromium WebSocket against WebSocketServer', () => {
     expect(await s.waitClosed(opened!.endpoint)).toMatchObject({ code: 4002, wasClean: true });
   });
 
-  inProcessOnly('its checkOrigin callback runs in the test process')('an Origin the server refuses: the browser never opens (error, then close 1006)', async () => {
-    const { seen, checkOrigin } = recordingOrigin(() => false);
-    const s = new ServerUnderTest({ checkOrigin });
+  it('an Origin the server refuses: the browser never opens (error, then close 1006)', async () => {
+    const s = new ServerUnderTest({}, { allowOrigins: [] }); // refuses every origin
+    await s.ready();
     const page = await newPage();
     const result = await page.evaluate(async (url) => {
       const ws = new WebSocket(url);
@@ -207,7 +193,8 @@ describe('Chromium WebSocket against WebSocketServer', () => {
     }, s.url);
     expect(result.events).toEqual(['error']);
     expect(result.close).toEqual({ code: 1006, wasClean: false });
-    expect(seen.map((r) => r.origin)).toEqual([origin]);
+    await s.settled();
+    expect(s.origins.map((r) => r.origin)).toEqual([origin]);
     expect(s.opened).toEqual([]);
     expect(s.errors.map((e) => e.error.message)).toEqual(['handshake rejected: 403 origin not allowed']);
   });

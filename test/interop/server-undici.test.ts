@@ -11,7 +11,7 @@ import net from 'node:net';
 import { Agent, WebSocket, ping } from 'undici';
 import { installSimPlatform } from '../../hosts/sim/platform';
 import { waitFor } from '../moddable/mode';
-import { asciiText, BIG, decodeFrames, destroySockets, disposeServers, Inbox, MiB, MULTIBYTE, pattern, ServerUnderTest, SIZES, SIZES_TOTAL, sleep } from './peers/server-harness';
+import { asciiText, BIG, decodeFrames, destroySockets, disposeServers, Inbox, MiB, MULTIBYTE, pattern, ServerUnderTest, SIZES, SIZES_TOTAL } from './peers/server-harness';
 
 interface Message {
   data: string | Uint8Array;
@@ -219,7 +219,9 @@ describe('undici WebSocket against WebSocketServer', () => {
   it('keep-alive: the server pings, undici pongs automatically and the connection stays open', async () => {
     const s = new ServerUnderTest({ keepAliveInterval: 150, clientTimeout: 300 });
     const peer = await connect(s.url);
-    await sleep(1100);
+    // The next ping goes out only once the previous one was answered (an unanswered one closes
+    // the connection): a third ping means undici answered the first two in time.
+    await s.until(() => peer.pings.length >= 3, 'three keep-alive pings');
     expect(peer.pings.slice(0, 3).map((p) => p.toString('hex'))).toEqual(['00000001', '00000002', '00000003']);
     expect(peer.ws.readyState).toBe(WebSocket.OPEN);
     await s.settled();

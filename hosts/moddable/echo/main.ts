@@ -75,10 +75,10 @@ function post(text: string, payload?: string | Uint8Array): void {
 
 interface Instance {
   readonly id: number;
-  server: WebSocketServer;
+  readonly server: WebSocketServer;
   running: boolean;
   /** What a recorded server does besides recording and echoing (op 'behave'); a fresh instance: nothing. */
-  behaviour: Behaviour;
+  readonly asked: { behaviour: Behaviour };
 }
 
 const instances: Record<string, Instance> = {};
@@ -93,8 +93,8 @@ function create(name: string): Instance {
     if (watchers.size === 0) return;
     post(JSON.stringify({ t: 'ev', s: name, i: id, e, n: server.clientsCount, l: server.listClients(), dropped, ...fields }), payload);
   };
-  const instance: Instance = { id, server: null as unknown as WebSocketServer, running: true, behaviour: {} };
-  const behaviour = (): Behaviour => instance.behaviour;
+  const asked = { behaviour: {} as Behaviour };
+  const behaviour = (): Behaviour => asked.behaviour; // read at each handshake and message
   if (fixed.kind === 'echo-app') {
     server = startEchoServer({ ...options, log: (line) => event('log', { line }) });
   } else {
@@ -116,7 +116,7 @@ function create(name: string): Instance {
     s.on('message', messageBehaviour(s, behaviour));
     s.start();
   }
-  instance.server = server;
+  const instance = { id, server, running: true, asked };
   instances[name] = instance;
   return instance;
 }
@@ -165,7 +165,7 @@ function run(command: Command, bytes?: Uint8Array): unknown {
       const instance = instanceOf(command);
       if (command.i !== instance.id) throw new Error(`instance ${command.i} of ${command.s} is gone (now ${instance.id})`);
       if (SERVERS[command.s!]!.kind !== 'recorded') throw new Error(`${command.s} is no recorded server`);
-      instance.behaviour = command.b ?? {};
+      instance.asked.behaviour = command.b ?? {};
       return true;
     }
     case 'call': {

@@ -101,9 +101,12 @@ export class ServerUnderTest {
   readonly origins: OriginRequest[] = [];
   private checks = new Set<() => void>();
   private readonly boundPort: number;
+  /** A Behaviour was asked for and ready() has not resolved yet. */
+  private unready: boolean;
 
   constructor(options: ServerOptions = {}, { echo = true, ...behaviour }: TestServerBehaviour = {}) {
     if (behaviour.allowOrigins && options.checkOrigin) throw new Error('ServerUnderTest: both a checkOrigin option and allowOrigins');
+    this.unready = !isPlain(behaviour);
     if (control) {
       this.remote = new RemoteServer(control, options, echo, behaviour, this);
       this.server = this.remote.proxy;
@@ -140,9 +143,8 @@ export class ServerUnderTest {
 
   /** The port the listener was bound to (kept after stop()). */
   get port(): number {
-    if (this.remote && !this.remote.behaving) {
-      throw new Error('ServerUnderTest: await s.ready() before connecting: the simulator server gets its behaviour over the control channel');
-    }
+    // Also in-process, so that a test that would race the control channel fails under npm test.
+    if (this.unready) throw new Error('ServerUnderTest: await s.ready() before connecting (the simulator server gets its Behaviour over the control channel)');
     return this.boundPort;
   }
 
@@ -155,7 +157,8 @@ export class ServerUnderTest {
    * the simulator, once the app has set it on its server (needed before connecting).
    */
   async ready(): Promise<void> {
-    await this.remote?.behave();
+    await this.remote?.behaved;
+    this.unready = false;
   }
 
   /** @internal */
@@ -223,9 +226,7 @@ class RemoteServer {
   private state: { n: number; l: string[] } = { n: 0, l: [] };
   private readonly unsubscribe: () => void;
   /** The reply to op 'behave' (null: the server was asked for no Behaviour). */
-  private behaved: Promise<unknown> | null = null;
-  /** Whether the app's server does what was asked (set once ready() resolved). */
-  behaving: boolean;
+  readonly behaved: Promise<unknown> | null = null;
 
   constructor(
     private readonly control: Control,
@@ -245,8 +246,10 @@ class RemoteServer {
     this.unsubscribe = control.subscribe(name, (event) => {
       if (event.i === this.instance) this.receive(event, sut);
     });
-    this.behaving = isPlain(behaviour);
-    if (!this.behaving) this.behaved = control.request('behave', { s: name, i: this.instance, b: behaviour });
+    if (!isPlain(behaviour)) {
+      this.behaved = control.request('behave', { s: name, i: this.instance, b: behaviour });
+      this.behaved.catch(() => {}); // ready() reports it
+    }
     const call = <T>(method: string, args: unknown[]): Promise<T> => control.call<T>(name, this.instance, method, args);
     const bytes = (data: unknown): unknown =>
       ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
@@ -304,12 +307,6 @@ class RemoteServer {
         break;
       }
     }
-  }
-
-  async behave(): Promise<void> {
-    if (!this.behaved) return;
-    await this.behaved;
-    this.behaving = true;
   }
 
   async settled(): Promise<void> {
