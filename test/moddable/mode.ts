@@ -8,7 +8,7 @@
 import { appendFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TestRunner, describe, it } from 'vitest';
+import { TestRunner, it } from 'vitest';
 
 export interface LedBuild {
   /** The debug mc.so built from the root manifest.json. */
@@ -88,15 +88,4 @@ export function inProcessOnly(reason: string): typeof it {
       return Reflect.apply(target, self, args) as unknown;
     },
   }) as unknown as typeof it;
-}
-
-/** `describe`, or under test:moddable `describe.skip` with `reason` printed. */
-export function describeInProcessOnly(reason: string): typeof describe {
-  if (!onModdable) return describe;
-  return new Proxy(describe.skip, {
-    apply(target, self, args: unknown[]) {
-      note('suite', String(args[0]), reason);
-      return Reflect.apply(target, self, args) as unknown;
-    },
-  }) as unknown as typeof describe;
 }

@@ -18,6 +18,8 @@ import { WebSocketClient } from '../../src/client';
 import { startEchoServer } from '../../src/echo-app';
 import type { EchoOptions } from '../../src/echo-app';
 import type { WebSocketServer } from '../../src/server';
+import { decodeFrames } from '../interop/peers/server-harness';
+import type { WireFrame } from '../interop/peers/server-harness';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const ROUNDS = 20;
@@ -90,44 +92,8 @@ function frame(opcode: number, payload: Buffer, { fin = true, masked = true } = 
   return Buffer.concat([Buffer.from(parts), key, body]);
 }
 
-interface Decoded {
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
-
-/** The complete frames at the start of `data` (a partial tail is left). */
-function decodeFrames(data: Buffer): Decoded[] {
-  const frames: Decoded[] = [];
-  let at = 0;
-  while (data.length - at >= 2) {
-    const masked = (data[at + 1] & 0x80) !== 0;
-    let n = data[at + 1] & 0x7f;
-    let h = 2;
-    if (n === 126) {
-      if (data.length - at < 4) break;
-      n = data.readUInt16BE(at + 2);
-      h = 4;
-    } else if (n === 127) {
-      if (data.length - at < 10) break;
-      n = Number(data.readBigUInt64BE(at + 2));
-      h = 10;
-    }
-    if (masked) h += 4;
-    if (data.length - at < h + n) break;
-    let payload = Buffer.from(data.subarray(at + h, at + h + n));
-    if (masked) {
-      const key = data.subarray(at + h - 4, at + h);
-      payload = Buffer.from(payload.map((byte, i) => byte ^ key[i & 3]));
-    }
-    frames.push({ opcode: data[at] & 0x0f, masked, payload });
-    at += h + n;
-  }
-  return frames;
-}
-
 /** The peer's close frame: code and reason, or null until one arrived. */
-function closeOf(frames: Decoded[]): { code: number; reason: string; masked: boolean } | null {
+function closeOf(frames: WireFrame[]): { code: number; reason: string; masked: boolean } | null {
   const close = frames.find((f) => f.opcode === 8);
   if (!close) return null;
   return { code: close.payload.readUInt16BE(0), reason: close.payload.subarray(2).toString('utf8'), masked: close.masked };
@@ -159,8 +125,8 @@ class RawEnd {
     socket.on('close', () => (this.isClosed = true));
   }
 
-  frames(): Decoded[] {
-    return this.headEnd < 0 ? [] : decodeFrames(this.data.subarray(this.headEnd));
+  frames(): WireFrame[] {
+    return this.headEnd < 0 ? [] : decodeFrames(this.data.subarray(this.headEnd)).frames;
   }
 
   close(): { code: number; reason: string; masked: boolean } | null {
