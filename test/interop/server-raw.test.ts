@@ -139,11 +139,15 @@ describe('WebSocketServer against raw TCP peers', () => {
     const open = await connectRaw(s.port);
     const { rest } = await readResponseHead(open, upgradeRequest(s.port));
     await s.waitOpened(1);
-    await sleep(30); // the half request has been read
     await s.server.stop();
+    // Closed, with no response to a request that never finished. Whether by FIN or by a
+    // reset depends on whether the server had read the half request when stop() closed it
+    // (a socket closed over unread input resets), which no peer can know: in the Moddable
+    // simulator, whose sockets are polled every 20 ms, it had not (2 of 2 runs), on the
+    // sim host it had.
     const b = await readUntilClosed(pending);
-    expect(b.data.length).toBe(0); // no response to a request that never finished
-    expect(b.ended).toBe(true);
+    expect(b.data.length).toBe(0);
+    expect(pending.destroyed).toBe(true);
     const [close] = await readFrames(open, rest, 1);
     expect([close!.opcode, close!.payload.readUInt16BE(0), close!.payload.subarray(2).toString()]).toEqual([8, 1001, 'server stopping']);
     open.write(clientFrame(8, close!.payload.subarray(0, 2)));
