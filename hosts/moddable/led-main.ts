@@ -10,9 +10,9 @@
 // Buffer sizes are chosen for the Atom Lite's fixed XS heap (LED_BUFFERS below); the
 // LED protocol's messages are 3 bytes. The limits come from the slot heap, not from
 // buffers: with the m5atom_lite creation (4,928 slots), measured in the simulator
-// (npm run bench:moddable-memory), the app idles at ~454 slots (our modules are
+// (npm run bench:moddable-memory), the app idles at ~460 slots (our modules are
 // preloaded into flash), each WebSocket client holds ~244 slots and each idle
-// keep-alive HTTP connection ~53; 8 browser clients used 2,653 slots.
+// keep-alive HTTP connection ~53; 8 browser clients used 2,667 slots.
 import config from 'mc/config';
 import { HttpServer } from 'websockets/http-server';
 import { WebSocketServer } from 'websockets/server';
