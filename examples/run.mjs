@@ -1,7 +1,7 @@
 // node examples/run.mjs [client-echo] [server-echo] [http-server] [frame-parser]
 //
 // Builds each example with the Moddable SDK through scripts/moddable.mjs (mcconfig -d -p
-// lin into test-output/examples, then the makefile's "build" target only: never -m on
+// lin into the example's build/ folder, then the makefile's "build" target only: never -m on
 // lin, whose makefile kills every mcsim on the machine), runs it headless in the Moddable
 // simulator (mcsim under Xvfb) with its trace() output read through an xsbug-protocol
 // listener, and checks it against a real peer from the `ws` npm package on 127.0.0.1.
@@ -21,7 +21,6 @@ import {
   findSdkOrSkip,
   installExitHandlers,
   reservePorts,
-  root,
   startSimulator,
   startXvfb,
   stopAll,
@@ -195,7 +194,9 @@ for (const [index, name] of names.entries()) {
   let sim = null;
   try {
     const settings = Object.fromEntries(config.map((pair) => pair.split(/=(.*)/s).slice(0, 2)));
-    const { app: so } = buildSimulatorApp(sdk, { manifestDir: dir, outputDir: join(root, 'test-output', 'examples', name), config: settings, typecheck: example.javascript, quiet: true });
+    // Into the app's own build/ folder (git-ignored): mcconfig -tc checks mc.config.js with
+    // the app folder as TypeScript's rootDir, so the output must sit below it.
+    const { app: so } = buildSimulatorApp(sdk, { manifestDir: dir, outputDir: join(dir, 'build', 'moddable'), config: settings, typecheck: example.javascript, quiet: true });
     const app = { traces: '' };
     sim = await startSimulator(sdk, {
       app: so,
