@@ -47,8 +47,8 @@ try {
   console.error(`sim:moddable: ${error.message}`);
   process.exit(1);
 }
-if (options.port !== undefined && !/^\d+$/.test(options.port)) {
-  console.error(`sim:moddable: --port ${options.port}: not a port number`);
+if (options.port !== undefined && !(/^\d+$/.test(options.port) && Number(options.port) >= 1 && Number(options.port) <= 65535)) {
+  console.error(`sim:moddable: --port ${options.port}: not a port number from 1 to 65535 (the simulator's listener cannot report a port chosen for it)`);
   process.exit(1);
 }
 
