@@ -35,18 +35,13 @@ console.log('building hosts/moddable/led-memory (mcconfig -d, then make build; n
 const { app } = buildSimulatorApp(sdk, { manifestDir: join(root, 'hosts', 'moddable', 'led-memory'), config: { port: PORT }, quiet: true });
 const display = process.env.DISPLAY || (await startXvfb());
 const lines = [];
-let partial = '';
 let aborted = '';
 await startSimulator(sdk, {
   app,
   display,
-  onText: (text) => {
-    const parts = (partial + text).split('\n');
-    partial = parts.pop();
-    for (const line of parts) {
-      lines.push(line);
-      if (/abort|memory full|stack overflow/i.test(line)) aborted ||= line;
-    }
+  onLine: (line) => {
+    lines.push(line);
+    if (/abort|memory full|stack overflow/i.test(line)) aborted ||= line;
   },
 });
 

@@ -298,13 +298,25 @@ export async function startXvfb({ display } = {}) {
   return Promise.race([ready, failed, timeout]);
 }
 
+/** An onText that hands `onLine` whole lines (a trace may hold several lines or part of one). */
+function linesOf(onLine) {
+  let partial = '';
+  return (text) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop();
+    for (const line of lines) onLine(line);
+  };
+}
+
 /**
  * Starts mcsim on a built app with our xsbug listener on 127.0.0.1 (any free port).
- * onText gets the app's trace output (a trace may hold several lines or part of one).
+ * onText gets the app's trace output as it comes (a trace may hold several lines or part
+ * of one); onLine, instead, whole lines.
  * xsbug false: the app talks to a real xsbug on localhost:5002 instead. Resolves once
  * the simulator is started (not the app) to an instance that stops it by PID.
  */
-export async function startSimulator(sdk, { app, display, onText = () => {}, xsbug = true }) {
+export async function startSimulator(sdk, { app, display, onText = () => {}, onLine, xsbug = true }) {
+  if (onLine) onText = linesOf(onLine);
   let listener = null;
   const connections = new Set();
   let port = 5002; // the debugger address the app was built with (mcconfig -x default)

@@ -88,24 +88,19 @@ async function runInSimulator() {
   let display = process.env.DISPLAY;
   if (sdk.host === 'lin' && !display) display = await moddable.startXvfb();
 
-  let pending = '';
   let exitStatus = null;
   let reportExit;
   const reported = new Promise((resolve) => (reportExit = resolve));
   const sim = await moddable.startSimulator(sdk, {
     app: build.app,
     display,
-    onText(text) {
-      const lines = (pending + text).split('\n');
-      pending = lines.pop();
-      for (const line of lines) {
-        const exit = /^testee: exit (\d+)$/.exec(line);
-        if (exit) {
-          exitStatus = Number(exit[1]);
-          reportExit();
-        } else if (line.startsWith('error: ')) console.error(line.slice(7));
-        else console.log(line);
-      }
+    onLine(line) {
+      const exit = /^testee: exit (\d+)$/.exec(line);
+      if (exit) {
+        exitStatus = Number(exit[1]);
+        reportExit();
+      } else if (line.startsWith('error: ')) console.error(line.slice(7));
+      else console.log(line);
     },
   });
   console.log(`${tag}: mcsim pid ${sim.pid}${role === 'server' ? '; Ctrl-C stops it' : ''}`);

@@ -18,6 +18,7 @@ import { WebSocketClient } from '../../src/client';
 import { startEchoServer } from '../../src/echo-app';
 import type { EchoOptions } from '../../src/echo-app';
 import type { WebSocketServer } from '../../src/server';
+import { encodeFrame } from '../interop/peers/client-raw';
 import { decodeFrames } from '../interop/peers/server-harness';
 import type { WireFrame } from '../interop/peers/server-harness';
 
@@ -80,16 +81,7 @@ function wsPeer(workerData: Record<string, unknown>): { next(): Promise<PeerRepo
 
 /** A frame; masked with a random key when `masked` (client to server). */
 function frame(opcode: number, payload: Buffer, { fin = true, masked = true } = {}): Buffer {
-  const n = payload.length;
-  const parts = [(fin ? 0x80 : 0) | opcode];
-  const m = masked ? 0x80 : 0;
-  if (n < 126) parts.push(m | n);
-  else if (n < 65536) parts.push(m | 126, n >> 8, n & 0xff);
-  else parts.push(m | 127, 0, 0, 0, 0, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-  if (!masked) return Buffer.concat([Buffer.from(parts), payload]);
-  const key = randomBytes(4);
-  const body = Buffer.from(payload.map((byte, i) => byte ^ key[i & 3]));
-  return Buffer.concat([Buffer.from(parts), key, body]);
+  return encodeFrame(opcode, payload, fin, masked ? randomBytes(4) : undefined);
 }
 
 /** The peer's close frame: code and reason, or null until one arrived. */
