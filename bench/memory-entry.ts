@@ -1,7 +1,7 @@
 // Runs inside XS (bench/memory.mjs): opens N server-side connections through a real
 // handshake at default settings and reports what they hold.
-import { WebSocketConnection } from '../src/connection';
-import type { ConnectionOptions } from '../src/connection';
+import { WebSocketConnection } from '../src/websocket/connection';
+import type { ConnectionOptions } from '../src/websocket/connection';
 
 declare const gc: () => void;
 declare const issueCommand: (message: ArrayBuffer) => ArrayBuffer;

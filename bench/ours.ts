@@ -1,6 +1,6 @@
 // Our parser driven over a bench input; portable (runs under V8 and XS).
-import { FrameParser } from '../src/parser';
-import type { FrameHandler } from '../src/parser';
+import { FrameParser } from '../src/websocket/parser';
+import type { FrameHandler } from '../src/websocket/parser';
 import type { BenchInput } from './inputs';
 
 export interface ParseCount {

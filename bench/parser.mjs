@@ -28,7 +28,7 @@ async function importTs(entry) {
 }
 
 const entry = join(here, 'node-entry.ts');
-writeFileSync(entry, "export { makeInputs } from './inputs';\nexport { parseWithOurs } from './ours';\nexport { setUtf8Accelerator } from '../src/utf8';\nexport { setBulkCopy } from '../src/mask';\n");
+writeFileSync(entry, "export { makeInputs } from './inputs';\nexport { parseWithOurs } from './ours';\nexport { setUtf8Accelerator } from '../src/bytes/utf8';\nexport { setBulkCopy } from '../src/bytes/mask';\n");
 const { makeInputs, parseWithOurs, setUtf8Accelerator, setBulkCopy } = await importTs(entry);
 // What hosts/sim installs on Node: the native validator ws also uses.
 const nativeUtf8 = (data, start, end) => isUtf8(data.subarray(start, end));

@@ -1,10 +1,10 @@
 // Cross-checks against node:crypto, and both handshake sides against each other.
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sha1 } from '../src/sha1';
-import { base64Decode, base64Encode } from '../src/base64';
-import { acceptClientRequest, acceptKey, createClientRequest, validateServerResponse } from '../src/handshake';
-import { HttpHeadReader, parseRequestHead, parseResponseHead } from '../src/http-head';
+import { sha1 } from '../src/bytes/sha1';
+import { base64Decode, base64Encode } from '../src/bytes/base64';
+import { acceptClientRequest, acceptKey, createClientRequest, validateServerResponse } from '../src/websocket/handshake';
+import { HttpHeadReader, parseRequestHead, parseResponseHead } from '../src/http/head';
 
 const random = (out: Uint8Array): void => {
   randomFillSync(out);

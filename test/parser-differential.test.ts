@@ -22,8 +22,8 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { concat } from './harness';
-import { FrameParser } from '../src/parser';
-import type { FrameHandler, Role } from '../src/parser';
+import { FrameParser } from '../src/websocket/parser';
+import type { FrameHandler, Role } from '../src/websocket/parser';
 
 // ---------------------------------------------------------------------------------------------
 // The differences (and a non-difference people expect)

@@ -5,10 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { concat } from './harness';
-import { FrameParser } from '../src/parser';
-import type { FrameHandler, FrameParserOptions, Role } from '../src/parser';
-import { FrameEncoder } from '../src/encoder';
-import { Utf8Validator, decodeUtf8, encodeUtf8, isValidUtf8, utf8Length } from '../src/utf8';
+import { FrameParser } from '../src/websocket/parser';
+import type { FrameHandler, FrameParserOptions, Role } from '../src/websocket/parser';
+import { FrameEncoder } from '../src/websocket/encoder';
+import { Utf8Validator, decodeUtf8, encodeUtf8, isValidUtf8, utf8Length } from '../src/bytes/utf8';
 
 // ---------------------------------------------------------------------------------------------
 // Independent helpers

@@ -8,12 +8,16 @@
 // has no SDK) fails before a device would. Typed arrays that are only read after the
 // module body ran (lookup tables) are listed by name.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without declarations
+import { moduleSources } from '../modules/build-typings.mjs';
 
-const SRC = join(import.meta.dirname, '..', 'src');
+const ROOT = join(import.meta.dirname, '..');
+const SRC = join(ROOT, 'src');
 const HOSTS = join(import.meta.dirname, '..', 'hosts', 'moddable');
+const MODULES = join(import.meta.dirname, '..', 'modules');
 
 /** Module-level typed arrays filled by the module body and only read afterwards. */
 const READ_ONLY_TABLES = new Set(['base64.ts:VALUES', 'utf8.ts:CLASS', 'utf8.ts:TRANSITION', 'encoder.ts:EMPTY']);
@@ -68,10 +72,15 @@ function problems(file: string, source: string): string[] {
   return found;
 }
 
-const files = [
-  ...readdirSync(SRC).filter((f) => f.endsWith('.ts')).map((f) => join(SRC, f)),
-  ...readdirSync(HOSTS).filter((f) => f.endsWith('.ts')).map((f) => join(HOSTS, f)),
-];
+/** The .ts files in a folder and (recursive) its subfolders. */
+function tsFiles(dir: string, recursive: boolean): string[] {
+  return readdirSync(dir, { recursive })
+    .map(String)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(dir, f));
+}
+
+const files = [...tsFiles(SRC, true), ...tsFiles(HOSTS, false), ...tsFiles(MODULES, true)];
 
 describe('preload safety of module top levels', () => {
   it('finds the patterns it looks for (the check itself works)', () => {
@@ -90,7 +99,13 @@ describe('preload safety of module top levels', () => {
     expect(problems('/x/good.ts', good)).toEqual([]);
   });
 
-  it.each(files.map((f) => [f.slice(f.indexOf('/src/') >= 0 ? f.indexOf('/src/') + 1 : f.indexOf('/hosts/') + 1), f]))(
+  it('checks every module the manifests preload', () => {
+    const preloaded = [...moduleSources().values()];
+    expect(preloaded.length).toBeGreaterThan(20);
+    expect(preloaded.filter((file) => !files.includes(file))).toEqual([]);
+  });
+
+  it.each(files.map((f) => [relative(ROOT, f), f]))(
     '%s',
     (_label, file) => {
       expect(problems(file, readFileSync(file, 'utf8'))).toEqual([]);

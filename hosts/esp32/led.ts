@@ -2,7 +2,7 @@
 // driver. Every change is latched with update() (nanoFramework's sample forgets to,
 // so its LED never lights). Brightness stays at 255: the web app scales the colour.
 import NeoPixel from 'neopixel';
-import type { Led } from 'websockets/led-app';
+import type { Led } from 'websockets/apps/led-app';
 
 export class AtomLed implements Led {
   private readonly pixels = new NeoPixel({ length: 1, pin: 27, order: 'GRB' });

@@ -16,7 +16,7 @@
 import config from 'mc/config';
 import { HttpServer } from 'websockets/http-server';
 import { WebSocketServer } from 'websockets/server';
-import { LedApp, ledAccessCheck } from 'websockets/led-app';
+import { LedApp, ledAccessCheck } from 'websockets/apps/led-app';
 import { installModdablePlatform } from 'websockets/moddable-platform';
 import { AtomLed, watchButton } from 'led-driver';
 import { ResourceStore } from 'websockets/resource-store';

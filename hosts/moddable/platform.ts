@@ -5,7 +5,7 @@
 // stay allocation-free.
 import Time from 'time';
 import Net from 'net';
-import { installPlatform } from 'websockets/platform';
+import { installPlatform } from 'websockets/net/platform';
 
 export function installModdablePlatform(): void {
   installPlatform({

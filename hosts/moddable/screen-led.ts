@@ -4,7 +4,7 @@
 // mac and win; the memory probe (hosts/moddable/led-memory) keeps the trace-only driver,
 // so its figures are not inflated by the renderer, which the device does not have.
 import Poco from 'commodetto/Poco';
-import type { Led } from 'websockets/led-app';
+import type { Led } from 'websockets/apps/led-app';
 import { VirtualLed, watchButton } from './virtual-led';
 
 const FRAME = 12;

@@ -3,7 +3,7 @@
 // the 'led-driver' specifier here on the simulator platforms and to hosts/esp32/led.ts
 // on the ESP32, so the neopixel module is never linked into a simulator build. It
 // exports the same names as hosts/esp32/led.ts.
-import type { Led } from 'websockets/led-app';
+import type { Led } from 'websockets/apps/led-app';
 
 export class VirtualLed implements Led {
   set(r: number, g: number, b: number): void {

@@ -6,10 +6,10 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { HttpServer } from '../../src/http-server';
-import { MemoryStore } from '../../src/static-store';
-import { WebSocketServer } from '../../src/server';
-import { LedApp, ledAccessCheck } from '../../src/led-app';
+import { HttpServer } from '../../src/net/http-server';
+import { MemoryStore } from '../../src/http/static-store';
+import { WebSocketServer } from '../../src/net/server';
+import { LedApp, ledAccessCheck } from '../../src/apps/led-app';
 import { VirtualLed } from './virtual-led';
 
 function arg(name: string, fallback?: string): string | undefined {

@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash, randomFillSync } from 'node:crypto';
 import { lookup } from 'node:dns';
 import { performance } from 'node:perf_hooks';
-import { installPlatform } from '../../src/platform';
+import { installPlatform } from '../../src/net/platform';
 
 let installed = false;
 

@@ -1,5 +1,5 @@
 // The simulator's LED: prints `LED #rrggbb` on its own line on every change.
-import type { Led } from '../../src/led-app';
+import type { Led } from '../../src/apps/led-app';
 
 export class VirtualLed implements Led {
   private readonly write: (line: string) => void;

@@ -49,7 +49,7 @@ declare module 'debug' {
 // hosts/esp32/led.ts on the ESP32 (neopixel + the target's button), and
 // hosts/moddable/virtual-led.ts on the simulator (trace `LED #rrggbb`, no button).
 declare module 'led-driver' {
-  /** The board's LED, a `Led` (src/led-app.ts); the name hosts/esp32/led.ts gives it, the simulator exports its virtual LED under it too. */
+  /** The board's LED, a `Led` (src/apps/led-app.ts); the name hosts/esp32/led.ts gives it, the simulator exports its virtual LED under it too. */
   export class AtomLed {
     constructor();
     set(r: number, g: number, b: number): void;

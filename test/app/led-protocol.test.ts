@@ -1,7 +1,7 @@
 // The LED app end to end: the real sim-host process (hosts/sim/led-main.ts, as `npm start`
 // runs it) on an ephemeral port of 127.0.0.1, driven by `ws` clients, its virtual LED
 // read from stdout (`LED #rrggbb`) and its button pressed through stdin ("b\n").
-// Protocol (src/led-app.ts): a 3-byte binary [R, G, B] sets the colour, which is applied
+// Protocol (src/apps/led-app.ts): a 3-byte binary [R, G, B] sets the colour, which is applied
 // and broadcast to every client (the sender too); a new client gets the current colour
 // at once; text -> 1003, any other length -> 1007, on that connection only.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

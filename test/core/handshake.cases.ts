@@ -2,14 +2,14 @@
 import { concat, deepEq, eq, hex, latin1, ok, test, throws } from '../harness';
 import {
   HttpHeadReader, hasToken, headerValue, parseRequestHead, parseResponseHead,
-} from '../../src/http-head';
-import type { HttpRequestHead, HttpResponseHead } from '../../src/http-head';
+} from '../../src/http/head';
+import type { HttpRequestHead, HttpResponseHead } from '../../src/http/head';
 import {
   acceptClientRequest, acceptKey, createClientRequest, errorResponse, latin1Bytes, setSha1,
   validateServerResponse,
-} from '../../src/handshake';
-import type { ClientRequestOptions, ServerDecision } from '../../src/handshake';
-import { sha1 } from '../../src/sha1';
+} from '../../src/websocket/handshake';
+import type { ClientRequestOptions, ServerDecision } from '../../src/websocket/handshake';
+import { sha1 } from '../../src/bytes/sha1';
 
 const RFC_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const RFC_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';

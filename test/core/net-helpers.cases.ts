@@ -1,6 +1,6 @@
 import { test, eq, ok, throws, bytesEq } from '../harness';
-import { parseWebSocketUrl, isIPv4 } from '../../src/url';
-import { SendQueue } from '../../src/send-queue';
+import { parseWebSocketUrl, isIPv4 } from '../../src/websocket/url';
+import { SendQueue } from '../../src/net/send-queue';
 
 test('url: host, default port and path', () => {
   const u = parseWebSocketUrl('ws://Example.COM/chat?room=1');

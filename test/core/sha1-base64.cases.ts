@@ -1,7 +1,7 @@
 // SHA-1 and base64: FIPS 180 / RFC 4648 vectors and strict-decoder rejections.
 import { bytesEq, eq, hex, latin1, ok, test } from '../harness';
-import { sha1 } from '../../src/sha1';
-import { base64Decode, base64Encode } from '../../src/base64';
+import { sha1 } from '../../src/bytes/sha1';
+import { base64Decode, base64Encode } from '../../src/bytes/base64';
 
 function sha1Hex(text: string): string {
   const d = sha1(latin1(text));

@@ -1,7 +1,7 @@
 import { test, eq, ok, bytesEq, hex } from '../harness';
-import { Utf8Validator, Utf8Writer, isValidUtf8, utf8Length, encodeUtf8, decodeUtf8, setTextCodec, textCodec } from '../../src/utf8';
-import { FrameEncoder } from '../../src/encoder';
-import { FrameParser } from '../../src/parser';
+import { Utf8Validator, Utf8Writer, isValidUtf8, utf8Length, encodeUtf8, decodeUtf8, setTextCodec, textCodec } from '../../src/bytes/utf8';
+import { FrameEncoder } from '../../src/websocket/encoder';
+import { FrameParser } from '../../src/websocket/parser';
 
 const valid: Array<[string, string]> = [
   ['empty', ''],

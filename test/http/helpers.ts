@@ -5,9 +5,9 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import { HttpServer } from '../../src/http-server';
-import type { HttpServerOptions } from '../../src/http-server';
-import { MemoryStore } from '../../src/static-store';
+import { HttpServer } from '../../src/net/http-server';
+import type { HttpServerOptions } from '../../src/net/http-server';
+import { MemoryStore } from '../../src/http/static-store';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

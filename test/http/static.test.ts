@@ -2,8 +2,8 @@
 // gzip negotiation, keep-alive and pipelining, Connection: close, HTTP/1.0, routes.
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, destroyClients, fetchOnce, get, pattern, sampleStore, startServer, stopServers, waitFor } from './helpers';
-import { acceptsGzip, etagMatches } from '../../src/http-server';
-import { MemoryStore, etagOf } from '../../src/static-store';
+import { acceptsGzip, etagMatches } from '../../src/net/http-server';
+import { MemoryStore, etagOf } from '../../src/http/static-store';
 
 afterEach(() => {
   destroyClients();

@@ -6,8 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import SimTCP from '../../hosts/sim/tcp';
 import { RawClient, destroyClients, get, pattern, startServer, stopServers } from './helpers';
-import { MemoryStore } from '../../src/static-store';
-import type { StaticEntry, StaticStore } from '../../src/static-store';
+import { MemoryStore } from '../../src/http/static-store';
+import type { StaticEntry, StaticStore } from '../../src/http/static-store';
 
 const SEND_BUFFER = 1024;
 const saved = process.env.SIM_TCP_SEND_BUFFER;

@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, destroyClients, get, sampleStore, sleep, startServer, stopServers, waitFor } from './helpers';
-import { MemoryStore } from '../../src/static-store';
+import { MemoryStore } from '../../src/http/static-store';
 
 afterEach(() => {
   destroyClients();

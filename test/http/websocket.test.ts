@@ -3,7 +3,7 @@
 // (the first frame in the same TCP write as the handshake: no byte may be lost).
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { WebSocketServer } from '../../src/server';
+import { WebSocketServer } from '../../src/net/server';
 import { RawClient, destroyClients, get, sampleStore, sleep, startServer, stopServers, waitFor } from './helpers';
 import { SAMPLE_ACCEPT, clientFrame, decodeFrames } from '../interop/peers/server-harness';
 

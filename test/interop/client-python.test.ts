@@ -8,7 +8,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import type { ClientOptions } from '../../src/client';
+import type { ClientOptions } from '../../src/net/client';
 import { ClientProbe, Cleanup, asciiText, pattern, waitFor } from './peers/client-probe';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

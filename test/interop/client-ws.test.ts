@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { ServerOptions, WebSocket } from 'ws';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import type { ClientOptions } from '../../src/client';
+import type { ClientOptions } from '../../src/net/client';
 import { ClientProbe, Cleanup, asciiText, pattern, sleep, waitFor } from './peers/client-probe';
 import { RawServer, closePayload, closedPort, encodeFrame, switchingProtocols } from './peers/client-raw';
 import type { RawFrame, RawServerOptions } from './peers/client-raw';

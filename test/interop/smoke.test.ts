@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import { WebSocketServer } from '../../src/server';
-import { WebSocketClient } from '../../src/client';
+import { WebSocketServer } from '../../src/net/server';
+import { WebSocketClient } from '../../src/net/client';
 
 beforeAll(() => installSimPlatform());
 

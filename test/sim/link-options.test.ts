@@ -4,10 +4,10 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import { WebSocketClient } from '../../src/client';
-import { WebSocketServer } from '../../src/server';
-import { MIN_SEND_QUEUE } from '../../src/socket-link';
-import { startEchoServer } from '../../src/echo-app';
+import { WebSocketClient } from '../../src/net/client';
+import { WebSocketServer } from '../../src/net/server';
+import { MIN_SEND_QUEUE } from '../../src/net/socket-link';
+import { startEchoServer } from '../../src/apps/echo-app';
 
 const servers: WebSocketServer[] = [];
 beforeAll(() => installSimPlatform());

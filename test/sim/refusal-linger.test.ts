@@ -7,8 +7,8 @@
 import net from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installSimPlatform } from '../../hosts/sim/platform';
-import { startEchoServer } from '../../src/echo-app';
-import type { WebSocketServer } from '../../src/server';
+import { startEchoServer } from '../../src/apps/echo-app';
+import type { WebSocketServer } from '../../src/net/server';
 
 const servers: WebSocketServer[] = [];
 const sockets: net.Socket[] = [];
@@ -20,7 +20,7 @@ afterEach(() => {
   for (const s of servers.splice(0)) s.stop();
 });
 
-/** How long the server lingers after a refusal at most (REFUSAL_LINGER in src/socket-link.ts). */
+/** How long the server lingers after a refusal at most (REFUSAL_LINGER in src/net/socket-link.ts). */
 const LINGER = 1000;
 
 interface Outcome {

@@ -2,7 +2,7 @@
 // Echo server on 127.0.0.1:P on the sim host, for Autobahn-style harnesses and interop
 // (test/testee/testees.ts); with --moddable, scripts/testee.mjs runs the same server in
 // the Moddable simulator instead.
-import { startEchoServer } from '../../src/echo-app';
+import { startEchoServer } from '../../src/apps/echo-app';
 import { testeeServerBanner, testeeServerOptions } from './testees';
 
 function arg(name: string): string | undefined {

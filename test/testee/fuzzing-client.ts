@@ -2,7 +2,7 @@
 // Speaks the Autobahn fuzzingserver protocol with our WebSocketClient on the sim host
 // (test/testee/testees.ts); with --moddable, scripts/testee.mjs runs the same logic in
 // the Moddable simulator instead.
-import { WebSocketClient } from '../../src/client';
+import { WebSocketClient } from '../../src/net/client';
 import { runFuzzingClient } from './testees';
 
 function arg(name: string): string | undefined {

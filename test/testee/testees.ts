@@ -3,8 +3,8 @@
 // host imports and only type imports (each host names our modules its own way: relative
 // paths on Node, websockets/* specifiers on Moddable): the client class comes in
 // through the settings.
-import type { ClientOptions, WebSocketClient } from '../../src/client';
-import type { EchoOptions } from '../../src/echo-app';
+import type { ClientOptions, WebSocketClient } from '../../src/net/client';
+import type { EchoOptions } from '../../src/apps/echo-app';
 
 export interface TesteeServerSettings {
   port: number;

@@ -6,7 +6,7 @@
 // (./main.ts), which applies it with the same functions. Shared by the app and the Node
 // tests: type imports only.
 
-import type { HttpRequestHead } from 'websockets/http-head';
+import type { HttpRequestHead } from 'websockets/http/head';
 import type { WebSocketServer } from 'websockets/server';
 
 export interface Behaviour {
@@ -35,7 +35,7 @@ export function isPlain(behaviour: Behaviour): boolean {
   return !behaviour.allowOrigins && !behaviour.throwOn && !behaviour.disconnectOn;
 }
 
-/** A header's value as src/http-head.ts's headerValue gives it (the head's names are lower case). */
+/** A header's value as src/http/head.ts's headerValue gives it (the head's names are lower case). */
 function header(request: HttpRequestHead, name: string): string | undefined {
   const values = request.headers.get(name);
   return values ? values.join(', ') : undefined;

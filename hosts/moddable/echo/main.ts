@@ -20,7 +20,7 @@
 //   (e 'origin': a request its Behaviour's checkOrigin saw, reported before it answers).
 import Timer from 'timer';
 import config from 'mc/config';
-import { startEchoServer } from 'websockets/echo-app';
+import { startEchoServer } from 'websockets/apps/echo-app';
 import { WebSocketServer } from 'websockets/server';
 import { installModdablePlatform } from 'websockets/moddable-platform';
 import { CONTROL_OFFSET, ECHO_OFFSET, SERVERS } from './servers';

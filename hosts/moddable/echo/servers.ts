@@ -23,7 +23,7 @@ export interface FixedServer {
   offset: number;
   options: PlainServerOptions;
   /**
-   * 'echo-app': src/echo-app.ts's startEchoServer (probe suites), its log lines reported.
+   * 'echo-app': src/apps/echo-app.ts's startEchoServer (probe suites), its log lines reported.
    * 'recorded': test/interop/peers/server-harness.ts's ServerUnderTest (every event
    * reported, echo in message mode when `echo` is set, and whatever Behaviour of
    * ./behaviour.ts a test sets on the instance over the control channel: an origin

@@ -5,7 +5,7 @@
 // in mcsim. The logic is test/testee/testees.ts, the same as on the sim host. The client
 // ends with a "testee: exit N" trace, which the launcher turns into its exit status.
 import config from 'mc/config';
-import { startEchoServer } from 'websockets/echo-app';
+import { startEchoServer } from 'websockets/apps/echo-app';
 import { installModdablePlatform } from 'websockets/moddable-platform';
 import { WebSocketClient } from 'websockets/client';
 import { runFuzzingClient, testeeServerBanner, testeeServerOptions } from 'testees';

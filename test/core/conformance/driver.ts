@@ -10,10 +10,10 @@
 // all deliveries must give identical results.
 
 import { test, fail } from '../../harness';
-import { WebSocketConnection } from '../../../src/connection';
-import type { ConnectionOptions } from '../../../src/connection';
-import { acceptKey } from '../../../src/handshake';
-import type { Role } from '../../../src/parser';
+import { WebSocketConnection } from '../../../src/websocket/connection';
+import type { ConnectionOptions } from '../../../src/websocket/connection';
+import { acceptKey } from '../../../src/websocket/handshake';
+import type { Role } from '../../../src/websocket/parser';
 import {
   OP,
   XorShift,

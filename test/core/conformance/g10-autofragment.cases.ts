@@ -127,7 +127,7 @@ cases.push(
   sendCase('10.3.3', 'binary of 65535 bytes unfragmented (16-bit length)', 'binary', pattern(65535), 0),
   sendCase('10.3.4', 'binary of 65536 bytes in fragments of 1300 (Autobahn 10.1.1)', 'binary', pattern(65536), 1300),
   sendCase('10.3.5', 'text bytes of 65536 (sendTextBytes) in fragments of 1300 (Autobahn 10.1.1)', 'text', utf8(asciiText(65536)), 1300),
-  // sendText walks the string; kept moderate: on XS, src/utf8.ts indexes strings with
+  // sendText walks the string; kept moderate: on XS, src/bytes/utf8.ts indexes strings with
   // charCodeAt(i), which is quadratic there (see the report in the conformance notes).
   sendCase('10.3.9', 'text string of 16384 characters (sendText) in fragments of 1300', 'text', asciiText(16384), 1300),
   sendCase('10.3.10', 'text string of 65538 bytes of 3-byte characters (sendText), unfragmented (64-bit length), send buffer 128', 'text', '\u20ac'.repeat(21846), 0, {

@@ -1,5 +1,5 @@
 // Group 12 (not an Autobahn group; Autobahn's 12/13 are compression, not negotiated
-// here): the application's handlers. src/parser.ts requires that parser handlers
+// here): the application's handlers. src/websocket/parser.ts requires that parser handlers
 // never throw "(the connection layer guards user code)", so an exception thrown by an
 // application callback must not lose or reorder frames, and the outcome must not depend
 // on how the bytes were chunked. The connection reports the exception through the

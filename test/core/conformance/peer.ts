@@ -1,9 +1,9 @@
 // The test-side peer: an RFC 6455 frame BUILDER and DECODER, UTF-8 helpers and a
-// seeded PRNG, written independently of src/encoder.ts, src/parser.ts and src/utf8.ts
+// seeded PRNG, written independently of src/websocket/encoder.ts, src/websocket/parser.ts and src/bytes/utf8.ts
 // so the stack under test is never checked against itself. Portable ES2022 only
 // (runs under Node and inside XS): no TextEncoder, Buffer, console or node imports.
 
-// --- Opcodes (spelled out here on purpose, not imported from src/protocol.ts) -------
+// --- Opcodes (spelled out here on purpose, not imported from src/websocket/protocol.ts) -------
 
 export const OP = {
   cont: 0x0,

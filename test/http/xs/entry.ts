@@ -1,11 +1,11 @@
 // Runs inside XS (test/http/xs.test.ts): HttpServer over the synchronous fake sockets
 // of fake-io.ts, the same scenarios as the socket tests in short, plus the memory one
 // idle keep-alive connection holds. Reports { passed, failures, memory } through issueCommand.
-import { installPlatform } from '../../../src/platform';
-import { HttpServer } from '../../../src/http-server';
-import { MemoryStore } from '../../../src/static-store';
-import { WebSocketServer } from '../../../src/server';
-import { latin1Text } from '../../../src/http-head';
+import { installPlatform } from '../../../src/net/platform';
+import { HttpServer } from '../../../src/net/http-server';
+import { MemoryStore } from '../../../src/http/static-store';
+import { WebSocketServer } from '../../../src/net/server';
+import { latin1Text } from '../../../src/http/head';
 import { FakeConn, advance, lastListener, now, timerCount } from './fake-io';
 
 declare const gc: () => void;

@@ -1,8 +1,8 @@
 // Test-side helpers for driving our WebSocketClient (sim host) against real peers:
 // an event recorder with promises, polling waits, and a per-test cleanup list.
 import { performance } from 'node:perf_hooks';
-import { WebSocketClient } from '../../../src/client';
-import type { ClientOptions, ConnectOptions, SocketState } from '../../../src/client';
+import { WebSocketClient } from '../../../src/net/client';
+import type { ClientOptions, ConnectOptions, SocketState } from '../../../src/net/client';
 
 export interface ClosedInfo {
   code: number;

@@ -20,8 +20,8 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { installSimPlatform } from '../../../hosts/sim/platform';
-import { WebSocketServer } from '../../../src/server';
-import type { ServerOptions } from '../../../src/server';
+import { WebSocketServer } from '../../../src/net/server';
+import type { ServerOptions } from '../../../src/net/server';
 import { SERVERS, optionsKey } from '../../../hosts/moddable/echo/servers';
 import { isPlain, messageBehaviour, originPolicy } from '../../../hosts/moddable/echo/behaviour';
 import type { Behaviour, OriginRequest } from '../../../hosts/moddable/echo/behaviour';

@@ -1,11 +1,11 @@
 // "Start our echo server with these options" for the probe suites: in-process on Node
-// (src/echo-app.ts on the sim host, port 0) under `npm test`, or, under npm run
+// (src/apps/echo-app.ts on the sim host, port 0) under `npm test`, or, under npm run
 // test:moddable, the server with the same options already running in the Moddable
 // simulator (hosts/moddable/echo/servers.ts; its log lines arrive over the control
 // channel and go to the same `log` callback).
 
-import { startEchoServer } from '../../../src/echo-app';
-import type { EchoOptions } from '../../../src/echo-app';
+import { startEchoServer } from '../../../src/apps/echo-app';
+import type { EchoOptions } from '../../../src/apps/echo-app';
 import { SERVERS, optionsKey } from '../../../hosts/moddable/echo/servers';
 import type { PlainServerOptions } from '../../../hosts/moddable/echo/servers';
 import { moddableControl } from '../../moddable/control';

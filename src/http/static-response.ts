@@ -1,0 +1,172 @@
+// What the HTTP server answers to a GET or HEAD, sans-IO: a static file from a
+// StaticStore (gzip negotiation, ETag and 304) or a route's response, composed into an
+// HttpResponseWriter. Each respond* function returns the status it composed, or throws
+// when the store or the route failed (the caller reports it and answers 500).
+//
+// - Static files: a path ending in "/" means path + "index.html". If the client accepts
+//   gzip (Accept-Encoding; "gzip", "x-gzip" or "*", q=0 excluded) and the store has
+//   path + ".gz", that is sent with "Content-Encoding: gzip"; whenever path + ".gz"
+//   exists the response has "Vary: Accept-Encoding". An entry that is gzip-encoded and
+//   a client that does not accept gzip -> 406; no entry -> 404. Responses carry
+//   Content-Type, Content-Length, the entry's ETag (quoted) and "Cache-Control:
+//   no-cache"; "If-None-Match" with that ETag (weak comparison, or "*") -> 304 without
+//   a body. HEAD: the same headers, no body. No Date header (no wall clock on the device).
+// - Routes: "Cache-Control: no-store" unless the route sets Cache-Control. Status outside
+//   200-599, header names that are not tokens, values with control characters,
+//   Content-Length / Transfer-Encoding / Connection headers, or a head over the buffer:
+//   an error (500). A Uint8Array body is sent from the route's array (not copied).
+
+import { headerValue, isToken } from './head';
+import type { HttpRequest, RequestVerdict } from './request-reader';
+import type { HttpResponseWriter } from './response-writer';
+import type { StaticEntry, StaticStore } from './static-store';
+import { encodeUtf8 } from '../bytes/utf8';
+
+export interface RouteResponse {
+  /** 200-599. Default 200. */
+  status?: number;
+  /** Default "text/plain; charset=utf-8". */
+  contentType?: string;
+  /** A string is sent as UTF-8; a Uint8Array is sent as is (not copied). */
+  body: string | Uint8Array;
+  /** Extra header fields (not Content-Length, Transfer-Encoding or Connection). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+export type RouteHandler = (request: HttpRequest) => RouteResponse;
+
+// Created on first use, not at module load (a preloaded RegExp crashed XS's exec).
+let qvaluePattern: RegExp | null = null;
+
+/** True when gzip is acceptable by an Accept-Encoding value (RFC 7231 5.3.4). */
+export function acceptsGzip(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const qvalue = (qvaluePattern ??= /^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$/);
+  let gzip = -1;
+  let star = -1;
+  const items = value.split(',');
+  for (let i = 0; i < items.length; i++) {
+    const params = items[i].split(';');
+    const coding = params[0].trim().toLowerCase();
+    if (!coding) continue;
+    let q = 1;
+    for (let k = 1; k < params.length; k++) {
+      const p = params[k].trim();
+      if (p.length >= 2 && (p[0] === 'q' || p[0] === 'Q') && p[1] === '=') {
+        const text = p.slice(2);
+        q = qvalue.test(text) ? Number(text) : 0; // an invalid weight is not an acceptance
+      }
+    }
+    if (coding === 'gzip' || coding === 'x-gzip') gzip = Math.max(gzip, q);
+    else if (coding === '*') star = Math.max(star, q);
+  }
+  return gzip >= 0 ? gzip > 0 : star > 0;
+}
+
+/** True when an If-None-Match value matches etag (unquoted) by weak comparison, or is "*". */
+export function etagMatches(value: string, etag: string): boolean {
+  const all = value.trim();
+  if (all === '*') return true;
+  const items = all.split(',');
+  for (let i = 0; i < items.length; i++) {
+    let tag = items[i].trim();
+    if (tag.startsWith('W/')) tag = tag.slice(2);
+    if (tag.length >= 2 && tag[0] === '"' && tag[tag.length - 1] === '"' && tag.slice(1, -1) === etag) return true;
+  }
+  return false;
+}
+
+/** respond(): hand the connection to the WebSocket server (nothing was composed). */
+export const HAND_OFF = -1;
+
+/** What a server answers from: its static files, its routes, the path of its WebSocket endpoint. */
+export interface Site {
+  readonly store?: StaticStore;
+  readonly routes?: Readonly<Record<string, RouteHandler>>;
+  readonly websocket?: { readonly path: string };
+}
+
+/**
+ * Compose the answer to a request (a verdict without an error): a refused upgrade (404
+ * at another path or without an endpoint, 400 for HTTP/1.0 or HEAD, both closing), a
+ * route by its exact decoded path, or a static file. Returns the status, or HAND_OFF for
+ * an upgrade at the WebSocket path. Throws when a route or the store fails.
+ */
+export function respond(writer: HttpResponseWriter, verdict: RequestVerdict, site: Site): number {
+  const request = verdict.request!;
+  const head = request.method === 'HEAD';
+  const path = request.path;
+  writer.closing = verdict.close;
+  if (verdict.upgrade) {
+    const status = !site.websocket || path !== site.websocket.path ? 404 : request.version === 'HTTP/1.0' || head ? 400 : HAND_OFF;
+    if (status === HAND_OFF) return status;
+    writer.closing = true;
+    writer.error(status, head);
+    return status;
+  }
+  const routes = site.routes;
+  if (routes && Object.prototype.hasOwnProperty.call(routes, path)) return respondRoute(writer, routes[path], request, head);
+  return respondStatic(writer, site.store, request, head);
+}
+
+/** Compose the answer for a static file (200, 304, 404 or 406); head: a HEAD request. */
+export function respondStatic(writer: HttpResponseWriter, store: StaticStore | undefined, request: HttpRequest, head: boolean): number {
+  let path = request.path;
+  if (path.endsWith('/')) path += 'index.html';
+  let entry: StaticEntry | null = store ? store.get(path) : null;
+  let variant: StaticEntry | null = store ? store.get(path + '.gz') : null;
+  const gzipOk = acceptsGzip(headerValue(request.headers, 'accept-encoding'));
+  if (variant && variant.encoding !== 'gzip') variant = null;
+  if (variant && gzipOk) entry = variant;
+  if (!entry || (entry.encoding === 'gzip' && !gzipOk)) {
+    const status = entry || variant ? 406 : 404;
+    writer.error(status, head);
+    return status;
+  }
+  const inm = headerValue(request.headers, 'if-none-match');
+  const status = inm !== undefined && etagMatches(inm, entry.etag) ? 304 : 200;
+  writer.start(status);
+  if (status === 200) {
+    writer.field('Content-Type', entry.contentType);
+    writer.field('Content-Length', String(entry.size));
+    if (entry.encoding === 'gzip') writer.field('Content-Encoding', 'gzip');
+  }
+  if (variant) writer.field('Vary', 'Accept-Encoding');
+  writer.field('ETag', '"' + entry.etag + '"');
+  writer.field('Cache-Control', 'no-cache');
+  writer.endHead();
+  if (status === 200 && !head) writer.bodyFromEntry(entry);
+  return status;
+}
+
+/** Compose a route's answer; throws for a route exception or a malformed response. */
+export function respondRoute(writer: HttpResponseWriter, handler: RouteHandler, request: HttpRequest, head: boolean): number {
+  const response = handler(request);
+  const status = response.status ?? 200;
+  if (!Number.isInteger(status) || status < 200 || status > 599) throw new Error(`route ${request.path}: invalid status ${String(status)}`);
+  const body = response.body;
+  const bytes = typeof body === 'string' ? encodeUtf8(body) : body;
+  if (!(bytes instanceof Uint8Array)) throw new Error(`route ${request.path}: body must be a string or a Uint8Array`);
+  const noBody = status === 204 || status === 304;
+  writer.start(status);
+  if (!noBody) {
+    writer.field('Content-Type', response.contentType ?? 'text/plain; charset=utf-8');
+    writer.field('Content-Length', String(bytes.length));
+  }
+  let cacheControl = false;
+  const headers = response.headers;
+  if (headers) {
+    for (const name of Object.keys(headers)) {
+      const lower = name.toLowerCase();
+      if (!isToken(name) || lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') {
+        throw new Error(`route ${request.path}: header ${JSON.stringify(name)} not allowed`);
+      }
+      if (lower === 'cache-control') cacheControl = true;
+      writer.field(name, String(headers[name]));
+    }
+  }
+  if (!cacheControl) writer.field('Cache-Control', 'no-store');
+  writer.endHead();
+  if (!head && !noBody && bytes.length > 0) writer.bodyFromBytes(bytes);
+  return status;
+}

@@ -1,0 +1,322 @@
+// HttpConnection: one HTTP connection on one ECMA-419 socket. It binds the sans-IO
+// HttpRequestReader and HttpResponseWriter (src/http) to the socket: reads into a fixed
+// read buffer under onReadable, answers heads in order, writes under onWritable's count,
+// holds one timer for the request, idle and linger deadlines, and hands a WebSocket
+// upgrade to the WebSocketServer. What to answer is decided by the reader, the
+// static-response functions and the server's options; this file only moves bytes.
+
+import TCP from 'embedded:io/socket/tcp';
+import { TimedOwner } from './timed-owner';
+import { disownSocket, openOwnedSocket } from './socket-owner';
+import type { SocketOwner } from './socket-owner';
+import { platformNow } from './platform';
+import { HEAD_MORE } from '../http/request-reader';
+import type { HttpRequestReader, RequestVerdict, HttpRequest } from '../http/request-reader';
+import type { HttpResponseWriter, ResponsePiece } from '../http/response-writer';
+import { HAND_OFF, respond } from '../http/static-response';
+import type { Site } from '../http/static-response';
+
+/** Discard input this long after a closing error response before closing (ms). */
+const LINGER = 1000;
+/** evictIdle spares a connection that has sent nothing yet for this long (ms). */
+const FRESH_GRACE = 1000;
+
+/** What a connection needs of its server (HttpServer). */
+export interface HttpConnectionHost {
+  readonly idleTimeout: number;
+  readonly requestTimeout: number;
+  readonly options: Site;
+  emitRequest(method: string, path: string, status: number): void;
+  emitError(error: unknown): void;
+  /** Give an upgrade at the WebSocket path to the WebSocket server (the connection forgot the socket). */
+  handOff(socket: TCP, request: HttpRequest, rest: Uint8Array | undefined): void;
+  /** The connection is gone (closed or handed off): its parts may serve another. */
+  release(connection: HttpConnection, read: Uint8Array, reader: HttpRequestReader, writer: HttpResponseWriter): void;
+}
+
+/** One HTTP connection: reads heads, answers them in order, streams bodies under onWritable. */
+export class HttpConnection extends TimedOwner implements SocketOwner {
+  private readonly server: HttpConnectionHost;
+  private readonly rbuf: Uint8Array;
+  private readonly reader: HttpRequestReader;
+  private readonly writer: HttpResponseWriter;
+  private tcp: TCP | null = null;
+
+  // Input: bytes read but not yet given to the reader are rbuf[rs, re); `readable` more wait in the socket.
+  private rs = 0;
+  private re = 0;
+  private readable = 0;
+  private pumping = false;
+
+  // Output: the writer's response, `writable` bytes at most now.
+  private writable = 0;
+  private sending = false;
+  private lingerWanted = false;
+  private lingering = false;
+  /** A response was completed on this connection. */
+  private answered = false;
+
+  // Deadlines (platformNow() ms); the one timer is TimedOwner's.
+  private idleSince = 0;
+  private lastProgress = 0;
+  private lingerUntil = 0;
+
+  constructor(server: HttpConnectionHost, read: Uint8Array, reader: HttpRequestReader, writer: HttpResponseWriter) {
+    super();
+    this.server = server;
+    this.rbuf = read;
+    this.reader = reader;
+    this.writer = writer;
+  }
+
+  /**
+   * Since when this connection waits between requests with nothing to send; -1 if busy.
+   * A new connection counts as idle only once it has been silent for FRESH_GRACE: its
+   * first request is usually in flight, and closing under it resets the client.
+   */
+  get idleAt(): number {
+    const waiting = !this.sending && !this.lingering && !this.reader.inProgress && this.rs >= this.re && this.readable === 0;
+    if (!this.tcp || !waiting) return -1;
+    if (!this.answered && platformNow() - this.idleSince < FRESH_GRACE) return -1;
+    return this.idleSince;
+  }
+
+  attach(socket: TCP): void {
+    this.reader.reset();
+    this.writer.reset();
+    this.idleSince = platformNow();
+    // whole responses: their last segment should not wait for an ACK
+    this.tcp = openOwnedSocket({ from: socket, nodelay: true }, this);
+    this.settle();
+  }
+
+  /** @internal The socket has `count` bytes to read. */
+  onSocketReadable(count: number): void {
+    this.readable = count;
+    this.pump();
+  }
+
+  /** @internal The socket takes `count` more bytes. */
+  onSocketWritable(count: number): void {
+    this.writable = count;
+    this.flush();
+  }
+
+  /** @internal The socket failed or the peer closed it. */
+  onSocketError(): void {
+    this.destroy();
+  }
+
+  /** Close the socket now and give the buffers back. */
+  destroy(): void {
+    const tcp = this.tcp;
+    this.forget();
+    if (tcp) {
+      try {
+        tcp.close();
+      } catch {
+        // already closed by the host
+      }
+    }
+  }
+
+  private forget(): void {
+    if (this.tcp) disownSocket(this.tcp); // late callbacks find nothing
+    this.tcp = null;
+    this.clearDeadline();
+    this.writer.reset();
+    this.sending = false;
+    this.readable = 0;
+    this.server.release(this, this.rbuf, this.reader, this.writer);
+  }
+
+  // --- Input -------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpLoop();
+    } catch (error) {
+      // Socket failures (the peer went away under a read) and our own bugs alike:
+      // never let an exception out into the host's callback.
+      this.server.emitError(error);
+      this.destroy();
+    }
+    this.pumping = false;
+    this.settle();
+  }
+
+  private pumpLoop(): void {
+    while (this.tcp) {
+      if (this.lingering) {
+        this.discard();
+        return;
+      }
+      if (this.sending) return;
+      if (this.rs === this.re) {
+        if (this.readable <= 0) return;
+        this.rs = 0;
+        this.re = this.readSome(this.tcp);
+      }
+      const at = this.reader.push(this.rbuf, this.rs, this.re, platformNow());
+      if (at === HEAD_MORE) {
+        this.rs = this.re;
+        continue;
+      }
+      this.rs = at;
+      this.answer(this.reader.verdict());
+    }
+  }
+
+  /** Act on a complete head: an error, a WebSocket hand-off, a route or a static file. */
+  private answer(verdict: RequestVerdict): void {
+    const request = verdict.request;
+    if (!request) {
+      this.lingerWanted = verdict.linger;
+      this.sendError(verdict.method, verdict.target, verdict.status, true);
+      return;
+    }
+    let status: number;
+    try {
+      status = respond(this.writer, verdict, this.server.options);
+      if (status !== HAND_OFF) this.writer.coalesce();
+    } catch (error) {
+      this.server.emitError(error);
+      this.sendError(request.method, request.path, 500, this.writer.closing);
+      return;
+    }
+    if (status !== HAND_OFF) {
+      this.start(request.method, request.path, status);
+      return;
+    }
+    const tcp = this.tcp!;
+    const rest = this.rs < this.re ? this.rbuf.subarray(this.rs, this.re) : undefined;
+    // Forget the socket first: from here on it belongs to the WebSocket server, which
+    // consumes `rest` synchronously (before our buffers serve another connection).
+    this.forget();
+    this.server.handOff(tcp, request, rest);
+  }
+
+  // --- Output ------------------------------------------------------------------
+
+  /** An error response; close: the connection closes after it. */
+  private sendError(method: string, path: string, status: number, close: boolean): void {
+    if (close) this.writer.closing = true;
+    this.writer.error(status, method === 'HEAD');
+    this.start(method, path, status);
+  }
+
+  private start(method: string, path: string, status: number): void {
+    this.sending = true;
+    this.lastProgress = platformNow();
+    this.server.emitRequest(method, path, status);
+    this.flush();
+  }
+
+  private flush(): void {
+    const tcp = this.tcp;
+    const writer = this.writer;
+    if (!tcp || !this.sending) return;
+    let progressed = false;
+    while (this.writable > 0) {
+      const n = writer.nextSize(this.writable);
+      if (n === 0) break;
+      let piece: ResponsePiece;
+      try {
+        piece = writer.next(n);
+      } catch (error) {
+        this.server.emitError(error);
+        this.destroy(); // the head promised a length we cannot deliver
+        return;
+      }
+      try {
+        // Moddable's typings narrow write() to its ByteBuffer; a flash view or bytes are both fine.
+        tcp.write(piece as Uint8Array<ArrayBuffer>);
+      } catch {
+        this.destroy(); // the peer went away
+        return;
+      }
+      writer.advance(n);
+      this.writable -= n;
+      progressed = true;
+    }
+    if (progressed) this.lastProgress = platformNow();
+    if (!writer.pending) this.finish();
+    else this.settle();
+  }
+
+  /** The response is written: close, linger, or read the next request. */
+  private finish(): void {
+    this.sending = false;
+    const close = this.writer.closing;
+    const linger = this.lingerWanted;
+    this.lingerWanted = false;
+    this.writer.reset();
+    if (close) {
+      if (linger || this.readable > 0 || this.rs < this.re) {
+        this.lingering = true;
+        this.lingerUntil = platformNow() + LINGER;
+        this.discard();
+        this.settle();
+      } else this.destroy();
+      return;
+    }
+    this.reader.reset();
+    this.answered = true;
+    this.idleSince = platformNow();
+    if (this.pumping) return; // the pump loop goes on with the next request
+    if (this.rs < this.re || this.readable > 0) this.pump();
+    else this.settle();
+  }
+
+  /** Lingering before a close: read and drop whatever the client still sends. */
+  private discard(): void {
+    const tcp = this.tcp;
+    this.rs = this.re = 0;
+    try {
+      while (tcp && this.readable > 0) this.readSome(tcp);
+    } catch {
+      this.destroy();
+    }
+  }
+
+  /** Read what fits of the waiting bytes into the read buffer; returns how many. */
+  private readSome(tcp: TCP): number {
+    const rbuf = this.rbuf;
+    const n = this.readable < rbuf.length ? this.readable : rbuf.length;
+    tcp.read(n === rbuf.length ? rbuf : rbuf.subarray(0, n));
+    this.readable -= n;
+    return n;
+  }
+
+  // --- Timer -------------------------------------------------------------------
+
+  private deadline(): number {
+    const server = this.server;
+    if (this.lingering) return this.lingerUntil;
+    if (this.sending) return server.idleTimeout > 0 ? this.lastProgress + server.idleTimeout : Infinity;
+    if (this.reader.inProgress) return server.requestTimeout > 0 ? this.reader.startedAt + server.requestTimeout : Infinity;
+    return server.idleTimeout > 0 ? this.idleSince + server.idleTimeout : Infinity;
+  }
+
+  private settle(): void {
+    this.armDeadline(this.tcp ? this.deadline() : Infinity);
+  }
+
+  protected override onDeadline(): void {
+    if (!this.tcp) return;
+    if (platformNow() < this.deadline()) {
+      this.settle();
+      return;
+    }
+    if (this.lingering) this.destroy();
+    else if (this.sending) {
+      this.server.emitError(new Error('client stopped reading: response abandoned'));
+      this.destroy();
+    } else if (this.reader.inProgress) {
+      // 408: the rest of the head may still come; no linger (the client is stalled).
+      this.sendError('', '', 408, true);
+    } else this.destroy();
+  }
+}

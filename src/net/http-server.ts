@@ -1,0 +1,280 @@
+// HttpServer: a small, strict HTTP/1.1 server for static files, tiny dynamic GET
+// endpoints and the WebSocket upgrade hand-off, on ECMA-419 sockets (the same
+// `embedded:io/socket/tcp`, `embedded:io/socket/listener` and `timer` default exports
+// as socket-link.ts), so it runs unchanged on the ESP32, in the Moddable simulator and
+// on Node through hosts/sim. This file listens, pools connection buffers and refuses
+// (503) beyond maxConnections; ./http-connection.ts binds one socket to the sans-IO
+// request reader and response writer of src/http, where the parsing, validation and
+// response decisions live (their headers list them).
+//
+// Memory per connection (fixed, allocated once per connection slot and reused through
+// a pool of at most maxConnections sets, so a steady server allocates no buffers):
+//   read buffer   readBufferSize bytes (default 512): bytes per read(), and the bytes
+//                 of pipelined requests waiting while a response is being sent;
+//   head buffer   maxHeaderSize bytes (default 2048): the request head while it is
+//                 read, then (once parsed into strings) the response head and short
+//                 error bodies while they are written; the path is percent-decoded
+//                 in place there too.
+//   => 2,560 bytes of buffers per connection at the defaults (10,240 for 4), plus one
+//   Timer, the connection object (~30 properties) and the socket's three callback
+//   closures: 103 XS slots per idle keep-alive connection (the fake socket object
+//   included), measured under xsnap (test/http/xs.test.ts; 32-byte slots there, 16 on
+//   the ESP32).
+//   A rejected (503) connection holds only a 64-byte scratch buffer for <= 2 s.
+//   Per request, transient: the head text, the header map and its values, the
+//   decoded path; a route's body string/bytes.
+// Bodies are streamed: each onWritable writes at most its count of bytes, taken from
+// StaticEntry.body(start, end) (a flash view on the device). Only the first piece may
+// be copied, into the head buffer behind the head (when body() gives plain bytes), so
+// a small response leaves in one write; the socket is opened with nodelay.
+//
+// Behaviour (decisions):
+// - GET and HEAD only (others: 405, "Allow: GET, HEAD", close); limits, versions,
+//   bodies and paths: see src/http/request-reader.ts; static files, gzip, ETags and
+//   routes: see src/http/static-response.ts.
+// - HTTP/1.1 keeps the connection alive unless "Connection: close"; requests pipelined
+//   on one connection are answered in order, one at a time (input is not read while a
+//   response is being written, so TCP itself holds the client back). HTTP/1.0 is
+//   served for plain GET/HEAD but the connection is always closed after the response;
+//   an HTTP/1.0 upgrade is refused with 400.
+// - Every error response (400, 405, 408, 413, 414, 431, 505, and refused upgrades)
+//   carries "Connection: close" and the connection is closed after it; 404, 406, 304
+//   and a route's 500 keep a well-formed HTTP/1.1 connection alive. When the client
+//   may still be sending (413, 414, 431, 405 with a body, or unread bytes), the
+//   server reads and discards input for up to 1 s after the response before it
+//   closes, so the close does not reset the connection under the response.
+// - A head not complete within requestTimeout of its first byte -> 408. A keep-alive
+//   connection idle for idleTimeout (also a new connection that sends nothing) is
+//   closed without a response. While a response is written, a client that accepts no
+//   bytes for idleTimeout is dropped. 0 disables either timeout.
+// - Routes: `(request) => ({ status, contentType, body, headers })`, called for GET and
+//   HEAD (for HEAD only the headers are sent), checked before the store by the exact
+//   decoded path; an exception or a malformed response -> 500 and an 'error' event;
+//   the connection keeps working.
+// - WebSocket: a GET at websocket.path (before "?") with "Upgrade: websocket" is given
+//   to websocket.server.addWebSocket(socket, request, rest), rest being the bytes
+//   already read after the head (the start of the first frame; bytes not yet read
+//   stay in the socket for the new owner). The HTTP server then forgets the socket and
+//   its timer. The WebSocketServer (isStandAlone: false) must use the same path as
+//   its prefix; it answers the handshake itself (101, or 400/403/426/503 and close).
+//   "Upgrade: websocket" on any other path (or without a websocket option) -> 404 and
+//   close. Other Upgrade tokens (h2c...) are ignored, as RFC 7230 6.7 allows.
+// - More than maxConnections open connections: the new one gets 503 (Retry-After: 5)
+//   and is closed after its request was read (bounded in size, and to 2 s).
+// - Events: 'request' (method, path, status) once per response sent, for logging
+//   (method and path are '' when the head could not be parsed: 408, 414, 431, 400...;
+//   status 101 for a hand-off that opened, 0 when the WebSocketServer refused it);
+//   'error' for route and store exceptions, rejected (503) connections and stalled
+//   clients. Listener exceptions never reach the socket callbacks.
+
+import { refuse } from './reject';
+import type Listener from 'embedded:io/socket/listener';
+import { boundPort, closeListener, listen } from './listen';
+import TCP from 'embedded:io/socket/tcp';
+import { Emitter } from './emitter';
+import { HttpConnection } from './http-connection';
+import { latin1Bytes } from '../http/head';
+import { HttpRequestReader } from '../http/request-reader';
+import { HttpResponseWriter, checkFieldValue } from '../http/response-writer';
+import type { RouteHandler } from '../http/static-response';
+import type { StaticStore } from '../http/static-store';
+import type { WebSocketServer } from './server';
+
+import type { HttpRequest } from '../http/request-reader';
+export type { HttpRequest } from '../http/request-reader';
+export type { RouteHandler, RouteResponse } from '../http/static-response';
+export { acceptsGzip, etagMatches } from '../http/static-response';
+
+export interface HttpServerOptions {
+  /** Listening port. Default 80 (0: an ephemeral port where the host supports it). */
+  port?: number;
+  /** Interface to bind. Host default (hosts/sim: 127.0.0.1). */
+  address?: string;
+  /** Open connections at most; one more gets 503 and is closed. Default 4. */
+  maxConnections?: number;
+  /**
+   * When full, close the longest-idle keep-alive connection (one between requests, with
+   * nothing to send) to make room, and answer 503 only if none is idle. Browsers keep
+   * idle connections open for a page's lifetime, so without this a few pages can lock
+   * everyone else out for idleTimeout. Default false.
+   */
+  evictIdle?: boolean;
+  /** Longest request line in bytes, without CRLF (414 beyond). Default 512. */
+  maxRequestLine?: number;
+  /** Largest request head in bytes, with its final blank line (431 beyond); also the response head limit. Default 2048. */
+  maxHeaderSize?: number;
+  /** Most header fields in a request (431 beyond). Default 32. */
+  maxHeaders?: number;
+  /** Close a keep-alive connection idle this long (ms), silently; also bounds a stalled response. 0: never. Default 10000. */
+  idleTimeout?: number;
+  /** A request head must be complete within this (ms) of its first byte, else 408. 0: never. Default 5000. */
+  requestTimeout?: number;
+  /** Server header value (none by default). */
+  serverName?: string;
+  /** Static files. */
+  store?: StaticStore;
+  /** Dynamic GET/HEAD endpoints by exact (decoded) path; checked before the store. */
+  routes?: Readonly<Record<string, RouteHandler>>;
+  /** WebSocket upgrades at `path` go to `server` (created with isStandAlone: false and prefix: path). */
+  websocket?: { path: string; server: WebSocketServer };
+  /** Bytes per read() (and pipelined bytes held) per connection. Default 512. */
+  readBufferSize?: number;
+}
+
+export interface HttpServerEvents {
+  /** One per response sent (logging). */
+  request: (method: string, path: string, status: number) => void;
+  error: (error: Error) => void;
+}
+
+/** A rejected (503) connection may take this long to send its request (ms). */
+const REJECT_LINGER = 2000;
+
+/** The parts of a closed connection, kept for the next one (no buffers allocated in steady state). */
+interface PooledParts {
+  read: Uint8Array;
+  reader: HttpRequestReader;
+  writer: HttpResponseWriter;
+}
+
+export class HttpServer extends Emitter<HttpServerEvents> {
+  /** @internal */ readonly options: HttpServerOptions;
+  /** @internal */ readonly maxHeaderSize: number;
+  /** @internal */ readonly maxRequestLine: number;
+  /** @internal */ readonly maxHeaders: number;
+  /** @internal */ readonly idleTimeout: number;
+  /** @internal */ readonly requestTimeout: number;
+  private readonly readBufferSize: number;
+  private readonly connections = new Set<HttpConnection>();
+  private readonly pool: PooledParts[] = [];
+  private listener: Listener | null = null;
+  private rejectResponse: Uint8Array | null = null;
+
+  constructor(options: HttpServerOptions = {}) {
+    super();
+    this.options = options;
+    this.maxHeaderSize = options.maxHeaderSize ?? 2048;
+    this.maxRequestLine = options.maxRequestLine ?? 512;
+    this.maxHeaders = options.maxHeaders ?? 32;
+    this.idleTimeout = options.idleTimeout ?? 10000;
+    this.requestTimeout = options.requestTimeout ?? 5000;
+    this.readBufferSize = options.readBufferSize ?? 512;
+    if (this.maxHeaderSize < 256) throw new RangeError('maxHeaderSize must be at least 256');
+    if (this.readBufferSize < 1) throw new RangeError('readBufferSize must be at least 1');
+    if (options.serverName !== undefined) checkFieldValue('serverName', options.serverName);
+  }
+
+  /**
+   * The port actually listened on where the host's listener reports it (hosts/sim: useful
+   * with port 0); otherwise, and when not listening, the configured port (default 80).
+   */
+  get port(): number | undefined {
+    return boundPort(this.listener, this.options.port ?? 80);
+  }
+
+  /** Open HTTP connections (not counting those handed to the WebSocket server). */
+  get connectionsCount(): number {
+    return this.connections.size;
+  }
+
+  start(): void {
+    if (this.listener) return;
+    this.listener = listen(this.options.port ?? 80, this.options.address, (socket) => this.accept(socket));
+  }
+
+  /** Stop listening and close every open connection at once. */
+  stop(): void {
+    if (this.listener) closeListener(this.listener);
+    this.listener = null;
+    for (const connection of [...this.connections]) connection.destroy();
+  }
+
+  /** @internal */
+  emitRequest(method: string, path: string, status: number): void {
+    this.emit('request', method, path, status);
+  }
+
+  /** @internal */
+  emitError(error: unknown): void {
+    this.reportError(error);
+  }
+
+  /** @internal An upgrade at the WebSocket path, from a connection that forgot the socket. */
+  handOff(socket: TCP, request: HttpRequest, rest: Uint8Array | undefined): void {
+    let opened = false;
+    try {
+      opened = this.options.websocket!.server.addWebSocket(socket, request, rest);
+    } catch (error) {
+      this.reportError(error);
+      try {
+        socket.close();
+      } catch {
+        // taken over, or already closed
+      }
+    }
+    this.emitRequest(request.method, request.path, opened ? 101 : 0);
+  }
+
+  /** @internal A connection is gone (closed or handed off). */
+  release(connection: HttpConnection, read: Uint8Array, reader: HttpRequestReader, writer: HttpResponseWriter): void {
+    if (!this.connections.delete(connection)) return;
+    if (this.pool.length < (this.options.maxConnections ?? 4)) this.pool.push({ read, reader, writer });
+  }
+
+  private accept(socket: TCP): void {
+    if (this.connections.size >= (this.options.maxConnections ?? 4) && !(this.options.evictIdle && this.evictOldestIdle())) {
+      this.reject(socket);
+      return;
+    }
+    const parts = this.pool.pop() ?? this.newParts();
+    const connection = new HttpConnection(this, parts.read, parts.reader, parts.writer);
+    this.connections.add(connection);
+    try {
+      connection.attach(socket);
+    } catch (error) {
+      this.release(connection, parts.read, parts.reader, parts.writer);
+      this.reportError(error);
+    }
+  }
+
+  /** Buffers for one connection: reads, and the head buffer the reader and the writer share. */
+  private newParts(): PooledParts {
+    const head = new Uint8Array(this.maxHeaderSize);
+    return {
+      read: new Uint8Array(this.readBufferSize),
+      reader: new HttpRequestReader(head, this),
+      writer: new HttpResponseWriter(head, this.options.serverName),
+    };
+  }
+
+  /** Close the connection idle the longest; false if none is idle. */
+  private evictOldestIdle(): boolean {
+    let oldest: HttpConnection | null = null;
+    let since = Infinity;
+    for (const connection of this.connections) {
+      const at = connection.idleAt;
+      if (at >= 0 && at < since) {
+        since = at;
+        oldest = connection;
+      }
+    }
+    if (!oldest) return false;
+    oldest.destroy();
+    return true;
+  }
+
+  /**
+   * Full: answer 503 and close. The request is read (and discarded) first, bounded in
+   * size and time, so the close does not reset the connection under the response.
+   */
+  private reject(socket: TCP): void {
+    const response = (this.rejectResponse ??= latin1Bytes(
+      'HTTP/1.1 503 Service Unavailable\r\n' +
+        (this.options.serverName !== undefined ? `Server: ${this.options.serverName}\r\n` : '') +
+        'Connection: close\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nRetry-After: 5\r\n\r\nserver full\n',
+    ));
+    refuse(socket, response, { maxHead: this.maxHeaderSize, linger: REJECT_LINGER });
+    this.reportError(new Error('server full: rejected a connection with 503'));
+  }
+}
+
