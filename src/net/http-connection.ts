@@ -7,7 +7,7 @@
 
 import TCP from 'embedded:io/socket/tcp';
 import { TimedOwner } from './timed-owner';
-import { disownSocket, openOwnedSocket } from './socket-owner';
+import { closeSocket, disownSocket, openOwnedSocket } from './socket-owner';
 import type { SocketOwner } from './socket-owner';
 import { platformNow } from './platform';
 import { HEAD_MORE } from '../http/request-reader';
@@ -111,13 +111,7 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
   destroy(): void {
     const tcp = this.tcp;
     this.forget();
-    if (tcp) {
-      try {
-        tcp.close();
-      } catch {
-        // already closed by the host
-      }
-    }
+    if (tcp) closeSocket(tcp);
   }
 
   private forget(): void {

@@ -15,11 +15,11 @@
 //                 read, then (once parsed into strings) the response head and short
 //                 error bodies while they are written; the path is percent-decoded
 //                 in place there too.
-//   => 2,560 bytes of buffers per connection at the defaults (10,240 for 4), plus one
-//   Timer, the connection object (~30 properties) and the socket's three callback
-//   closures: 103 XS slots per idle keep-alive connection (the fake socket object
-//   included), measured under xsnap (test/http/xs.test.ts; 32-byte slots there, 16 on
-//   the ESP32).
+//   => 2,560 bytes of buffers per connection at the defaults (10,240 for 4), plus the
+//   connection, its reader and writer and one Timer (the socket's callbacks are shared
+//   functions, net/socket-owner.ts): 65 XS slots per idle keep-alive connection (the
+//   fake socket object included), measured under xsnap (test/http/xs.test.ts; 32-byte
+//   slots there, 16 on the ESP32).
 //   A rejected (503) connection holds only a 64-byte scratch buffer for <= 2 s.
 //   Per request, transient: the head text, the header map and its values, the
 //   decoded path; a route's body string/bytes.
@@ -73,6 +73,7 @@ import { boundPort, closeListener, listen } from './listen';
 import TCP from 'embedded:io/socket/tcp';
 import { Emitter } from './emitter';
 import { HttpConnection } from './http-connection';
+import { closeSocket } from './socket-owner';
 import { latin1Bytes } from '../http/head';
 import { HttpRequestReader } from '../http/request-reader';
 import { HttpResponseWriter, checkFieldValue } from '../http/response-writer';
@@ -206,11 +207,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
       opened = this.options.websocket!.server.addWebSocket(socket, request, rest);
     } catch (error) {
       this.reportError(error);
-      try {
-        socket.close();
-      } catch {
-        // taken over, or already closed
-      }
+      closeSocket(socket);
     }
     this.emitRequest(request.method, request.path, opened ? 101 : 0);
   }

@@ -4,6 +4,7 @@
 
 import TCP from 'embedded:io/socket/tcp';
 import Timer from 'timer';
+import { closeSocket } from './socket-owner';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -29,11 +30,7 @@ export function refuse(socket: TCP, response: Uint8Array, options: RefuseOptions
     if (done) return;
     done = true;
     Timer.clear(guard);
-    try {
-      tcp.close();
-    } catch {
-      // already closed
-    }
+    closeSocket(tcp);
   };
   const tcp: TCP = new TCP({
     from: socket,

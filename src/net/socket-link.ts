@@ -10,7 +10,7 @@ import type { MessageType } from '../websocket/protocol';
 import { textCodec, utf8Length } from '../bytes/utf8';
 import type { ConnectionHandler, ConnectionOptions } from '../websocket/connection';
 import { SendQueue } from './send-queue';
-import { disownSocket, openOwnedSocket } from './socket-owner';
+import { closeSocket, disownSocket, openOwnedSocket } from './socket-owner';
 import type { SocketOwner } from './socket-owner';
 import { platformNow, platformRandom } from './platform';
 import { TimedOwner } from './timed-owner';
@@ -323,11 +323,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
     this.quietUntil = Infinity;
     if (socket) {
       disownSocket(socket); // a late callback finds no link
-      try {
-        socket.close();
-      } catch {
-        // already closed by the host
-      }
+      closeSocket(socket);
     }
   }
 }

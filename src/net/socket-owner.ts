@@ -40,3 +40,12 @@ export function openOwnedSocket(options: TCPOptions, owner: SocketOwner): TCP {
 export function disownSocket(socket: TCP): void {
   (socket as OwnedSocket).owner = undefined;
 }
+
+/** Close a socket; one the host has already closed (after an error, or taken over) throws, and is fine. */
+export function closeSocket(socket: TCP): void {
+  try {
+    socket.close();
+  } catch {
+    // already closed
+  }
+}

@@ -11,4 +11,6 @@ export interface SocketOwner {
 export declare function openOwnedSocket(options: TCPOptions, owner: SocketOwner): TCP;
 /** Detach the owner: a callback that still arrives (closing, handed off) reaches nobody. */
 export declare function disownSocket(socket: TCP): void;
+/** Close a socket; one the host has already closed (after an error, or taken over) throws, and is fine. */
+export declare function closeSocket(socket: TCP): void;
 export {};
