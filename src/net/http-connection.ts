@@ -18,8 +18,18 @@ import type { Site } from '../http/static-response';
 
 /** Discard input this long after a closing error response before closing (ms). */
 const LINGER = 1000;
-/** evictIdle spares a connection that has sent nothing yet for this long (ms). */
+/** A full server spares a connection that has sent nothing yet for this long (ms). */
 const FRESH_GRACE = 1000;
+
+// Why a full server may close a connection to let a newcomer in (HttpServer.evictStalled),
+// in the order it picks them; STALL_NONE: it is doing its job.
+export const STALL_NONE = -1;
+/** A request head in progress: a client sending its head slowly holds a slot for nothing (slowloris). */
+export const STALL_HEAD = 0;
+/** Connected, not a byte sent, for over FRESH_GRACE (a browser's pre-connect, or a slot holder). */
+export const STALL_SILENT = 1;
+/** A keep-alive connection between requests (evicted only with evictIdle). */
+export const STALL_IDLE = 2;
 
 /** What a connection needs of its server (HttpServer). */
 export interface HttpConnectionHost {
@@ -70,15 +80,21 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
   }
 
   /**
-   * Since when this connection waits between requests with nothing to send; -1 if busy.
-   * A new connection counts as idle only once it has been silent for FRESH_GRACE: its
-   * first request is usually in flight, and closing under it resets the client.
+   * How this connection stalls (STALL_*), for a full server choosing whom to close; see
+   * stalledSince. A new connection that has sent nothing counts only after FRESH_GRACE:
+   * its first request is usually in flight, and closing under it resets the client.
    */
-  get idleAt(): number {
-    const waiting = !this.sending && !this.lingering && !this.reader.inProgress && this.rs >= this.re && this.readable === 0;
-    if (!this.tcp || !waiting) return -1;
-    if (!this.answered && platformNow() - this.idleSince < FRESH_GRACE) return -1;
-    return this.idleSince;
+  get stall(): number {
+    if (!this.tcp || this.sending || this.lingering) return STALL_NONE;
+    if (this.reader.inProgress) return STALL_HEAD;
+    if (this.rs < this.re || this.readable > 0) return STALL_NONE; // a request is about to be read
+    if (this.answered) return STALL_IDLE;
+    return platformNow() - this.idleSince < FRESH_GRACE ? STALL_NONE : STALL_SILENT;
+  }
+
+  /** Since when the stall has lasted (platformNow() ms): when the head began, or the connection last fell quiet. */
+  get stalledSince(): number {
+    return this.reader.inProgress ? this.reader.startedAt : this.idleSince;
   }
 
   attach(socket: TCP): void {

@@ -59,8 +59,12 @@
 //   its prefix; it answers the handshake itself (101, or 400/403/426/503 and close).
 //   "Upgrade: websocket" on any other path (or without a websocket option) -> 404 and
 //   close. Other Upgrade tokens (h2c...) are ignored, as RFC 7230 6.7 allows.
-// - More than maxConnections open connections: the new one gets 503 (Retry-After: 5)
-//   and is closed after its request was read (bounded in size, and to 2 s).
+// - At maxConnections, a newcomer takes the slot of the worst stalled connection: the
+//   request head in progress longest (slowloris: a head trickling in holds a slot for
+//   nothing; browsers send a head at once), then one silent for over 1 s since it
+//   connected, then (evictIdle) the longest-idle keep-alive one. If none stalls, the
+//   newcomer gets 503 (Retry-After: 5) and is closed after its request was read
+//   (bounded in size, and to 2 s).
 // - Events: 'request' (method, path, status) once per response sent, for logging
 //   (method and path are '' when the head could not be parsed: 408, 414, 431, 400...;
 //   status 101 for a hand-off that opened, 0 when the WebSocketServer refused it);
@@ -72,7 +76,7 @@ import type Listener from 'embedded:io/socket/listener';
 import { boundPort, closeListener, listen } from './listen';
 import TCP from 'embedded:io/socket/tcp';
 import { Emitter } from './emitter';
-import { HttpConnection } from './http-connection';
+import { HttpConnection, STALL_IDLE, STALL_NONE } from './http-connection';
 import { closeSocket } from './socket-owner';
 import { latin1Bytes } from '../http/head';
 import { HttpRequestReader } from '../http/request-reader';
@@ -91,13 +95,18 @@ export interface HttpServerOptions {
   port?: number;
   /** Interface to bind. Host default (hosts/sim: 127.0.0.1). */
   address?: string;
-  /** Open connections at most; one more gets 503 and is closed. Default 4. */
+  /**
+   * Open connections at most. When full, a newcomer takes the slot of a connection that
+   * stalls (the oldest request head still arriving, then one silent for over 1 s since it
+   * connected, then, with evictIdle, the longest-idle one); if none does, it gets 503.
+   * Default 4.
+   */
   maxConnections?: number;
   /**
-   * When full, close the longest-idle keep-alive connection (one between requests, with
-   * nothing to send) to make room, and answer 503 only if none is idle. Browsers keep
-   * idle connections open for a page's lifetime, so without this a few pages can lock
-   * everyone else out for idleTimeout. Default false.
+   * When full, also close the longest-idle keep-alive connection (one between requests,
+   * with nothing to send) to make room. Browsers keep idle connections open for a page's
+   * lifetime, so without this a few pages can lock everyone else out for idleTimeout.
+   * Default false.
    */
   evictIdle?: boolean;
   /** Longest request line in bytes, without CRLF (414 beyond). Default 512. */
@@ -219,7 +228,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   }
 
   private accept(socket: TCP): void {
-    if (this.connections.size >= (this.options.maxConnections ?? 4) && !(this.options.evictIdle && this.evictOldestIdle())) {
+    if (this.connections.size >= (this.options.maxConnections ?? 4) && !this.evictStalled()) {
       this.reject(socket);
       return;
     }
@@ -244,19 +253,29 @@ export class HttpServer extends Emitter<HttpServerEvents> {
     };
   }
 
-  /** Close the connection idle the longest; false if none is idle. */
-  private evictOldestIdle(): boolean {
-    let oldest: HttpConnection | null = null;
+  /**
+   * Full: close the connection that stalls the worst to make room, false if none does:
+   * first the request head in progress longest (a client trickling its head, slowloris,
+   * would otherwise hold every slot: well-behaved clients send a head at once), then the
+   * connection silent longest since it connected (after a grace), then, with evictIdle,
+   * the longest-idle keep-alive connection.
+   */
+  private evictStalled(): boolean {
+    let victim: HttpConnection | null = null;
+    let worst = STALL_IDLE + 1;
     let since = Infinity;
     for (const connection of this.connections) {
-      const at = connection.idleAt;
-      if (at >= 0 && at < since) {
+      const stall = connection.stall;
+      if (stall === STALL_NONE || (stall === STALL_IDLE && !this.options.evictIdle) || stall > worst) continue;
+      const at = connection.stalledSince;
+      if (stall < worst || at < since) {
+        worst = stall;
         since = at;
-        oldest = connection;
+        victim = connection;
       }
     }
-    if (!oldest) return false;
-    oldest.destroy();
+    if (!victim) return false;
+    victim.destroy();
     return true;
   }
 

@@ -262,6 +262,25 @@ describe('connection cap', () => {
     await silent.waitClosed(10_000);
   });
 
+  it('full: a newcomer takes the slot of the oldest head still arriving (slowloris), whatever evictIdle says', async () => {
+    const { port, server } = startServer({ store: sampleStore(), maxConnections: 2 });
+    const first = await RawClient.connect(port);
+    first.socket.write('GET / HT'); // a head in progress
+    await waitFor(() => server.connectionsCount === 1, 'one connection');
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await RawClient.connect(port);
+    second.socket.write('GET / HTTP/1.1\r\nHo');
+    await waitFor(() => server.connectionsCount === 2, 'two connections');
+    const newcomer = await RawClient.connect(port);
+    expect((await newcomer.request(get('/style.css'))).status).toBe(200);
+    await first.waitClosed(10_000); // the older trickling head made room, without a response
+    expect(first.pending.length).toBe(0);
+    expect(second.closed).toBe(false);
+    // the younger one still finishes its request
+    const r = await second.request('st: x\r\n\r\n');
+    expect(r.status).toBe(200);
+  });
+
   it('a rejected client that sends nothing is closed after a bounded linger', async () => {
     const { port, server } = startServer({ store: sampleStore(), maxConnections: 1 });
     const a = await RawClient.connect(port);

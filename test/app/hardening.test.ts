@@ -1,0 +1,105 @@
+// The LED app under hostile LAN clients (issue "Hardening"), end to end on the real app
+// process: the sim host, or under npm run test:moddable the Moddable simulator build.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import net from 'node:net';
+import { LedAppProcess, closeClients, sleep, stopApps } from './helpers';
+
+let app: LedAppProcess;
+
+beforeAll(async () => {
+  app = await LedAppProcess.start();
+}, 60_000);
+
+afterEach(() => {
+  closeClients();
+  // 503s for the attackers that found every slot busy are expected here.
+  expect(app.unexpectedStderr().filter((line) => !/server full: rejected a connection with 503/.test(line))).toEqual([]);
+  expect(app.running).toBe(true);
+});
+
+afterAll(async () => {
+  closeClients();
+  await stopApps();
+});
+
+function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: app.port, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error('no response in 15 s')));
+    req.end();
+  });
+}
+
+/**
+ * A slowloris client: sends a request head a byte at a time, never finishing it, and
+ * reconnects whenever the server drops it, until stopped. Counts its connections and
+ * how many the server closed.
+ */
+class Slowloris {
+  connections = 0;
+  closedByServer = 0;
+  private socket: net.Socket | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly port: number, private readonly everyMs: number) {
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const socket = net.connect({ host: '127.0.0.1', port: this.port });
+    this.socket = socket;
+    this.connections++;
+    const head = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    let at = 0;
+    const trickle = (): void => {
+      socket.write(at < head.length ? head.subarray(at, at + 1) : 'a');
+      at++;
+    };
+    socket.on('connect', () => {
+      trickle(); // the first byte at once, as a slowloris does
+      this.timer = setInterval(trickle, this.everyMs);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      if (this.timer) clearInterval(this.timer);
+      if (this.stopped) return;
+      this.closedByServer++;
+      setImmediate(() => this.connect()); // reconnect at once, as the attack does
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.socket?.destroy();
+  }
+}
+
+describe('slowloris', () => {
+  it('clients trickling request heads on more connections than the server has never lock out a well-behaved client', async () => {
+    const attackers = Array.from({ length: 12 }, () => new Slowloris(app.port, 100));
+    try {
+      await sleep(1500); // every slot taken by a trickling head, the rest refused and reconnecting
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const response = await get('/');
+        statuses.push(response.status);
+        expect(response.body.length).toBeGreaterThan(0);
+      }
+      expect(statuses).toEqual(Array(20).fill(200));
+      // The attack was real: the attackers held connections and the server cut them off.
+      expect(attackers.reduce((n, a) => n + a.closedByServer, 0)).toBeGreaterThanOrEqual(20);
+    } finally {
+      for (const a of attackers) a.stop();
+    }
+  }, 120_000);
+});
