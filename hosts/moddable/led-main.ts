@@ -76,7 +76,12 @@ export const http = new HttpServer({
   serverName: 'moddable-websockets',
   ...LED_BUFFERS.http,
 });
-export const app = new LedApp(ws, new AtomLed());
+/** The LED app's reports (a client falling behind, catching up), on the trace. */
+function logLine(line: string): void {
+  trace(line + '\n');
+}
+
+export const app = new LedApp(ws, new AtomLed(), logLine);
 ws.on('error', (error, client) => trace(`websocket ${client ?? ''}: ${error.message}\n`));
 http.on('error', (error) => trace(`http: ${error.message}\n`));
 watchButton(() => app.toggle());

@@ -56,7 +56,7 @@ const http = new HttpServer({
   evictIdle: true, // a browser's idle keep-alive connections must not lock other phones out
   serverName: 'moddable-websockets',
 });
-const app = new LedApp(ws, new VirtualLed());
+const app = new LedApp(ws, new VirtualLed(), (line) => console.log(line));
 ws.on('error', (error, client) => console.error(`websocket ${client ?? ''}: ${error.message}`));
 http.on('error', (error) => console.error(`http: ${error.message}`));
 http.start();

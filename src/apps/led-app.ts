@@ -8,6 +8,10 @@
 //   payload); other clients are not disturbed.
 // The button toggles the LED off (remembering the colour) and back on, and the change
 // is broadcast like any other.
+// A client whose send budget is full when a colour is broadcast (it stopped reading for a
+// while) misses that frame; it is marked behind and sent the colour of that moment once
+// its queue drains, so no page is left showing a colour the LED no longer has. State,
+// not a queue: however many colours it missed, it gets one frame, the latest.
 
 import type { WebSocketServer } from '../net/server';
 import type { HttpRequestHead } from '../http/head';
@@ -26,11 +30,24 @@ export class LedApp {
   private readonly frame = new Uint8Array(LED_MESSAGE_SIZE);
   /** The last colour that was not black: what the button turns back on. */
   private readonly remembered = new Uint8Array([255, 255, 255]);
+  /** Clients that missed a broadcast for their full send budget (at most maxClients). */
+  private readonly behind = new Set<string>();
+  private readonly log: ((line: string) => void) | undefined;
 
-  constructor(server: WebSocketServer, led: Led) {
+  /** log: where to report a client falling behind and catching up (a host's trace). */
+  constructor(server: WebSocketServer, led: Led, log?: (line: string) => void) {
     this.server = server;
     this.led = led;
+    this.log = log;
     led.set(0, 0, 0);
+    server.on('drain', (client) => {
+      if (!this.behind.has(client) || !server.sendBinary(client, this.frame)) return;
+      this.behind.delete(client);
+      this.log?.(`led: ${client} caught up`);
+    });
+    server.on('closed', (client) => {
+      this.behind.delete(client);
+    });
     server.on('opened', (client) => {
       server.sendBinary(client, this.frame);
     });
@@ -61,7 +78,16 @@ export class LedApp {
     frame[2] = b;
     if (r | g | b) this.remembered.set(frame);
     this.led.set(frame[0], frame[1], frame[2]);
-    this.server.broadcast(frame);
+    const server = this.server;
+    const clients = server.listClients();
+    for (let i = 0; i < clients.length; i++) {
+      const client = clients[i];
+      if (server.sendBinary(client, frame)) this.behind.delete(client);
+      else if (!this.behind.has(client)) {
+        this.behind.add(client);
+        this.log?.(`led: ${client} missed a colour (its send budget is full); it gets the latest when it drains`);
+      }
+    }
   }
 
   /** The button: off if lit, else back to the remembered colour. */

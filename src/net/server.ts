@@ -67,6 +67,8 @@ export interface ServerEvents {
   /** Stream mode: each piece of a message (a view valid during the call only). */
   chunk: (client: string, data: Uint8Array, isText: boolean, first: boolean, last: boolean) => void;
   closed: (client: string, code: number, reason: string, wasClean: boolean) => void;
+  /** The client's send queue has emptied: a send it refused for its budget would fit now. */
+  drain: (client: string) => void;
   /** Exceptions thrown by listeners, rejected handshakes, listener failures. */
   error: (error: Error, client?: string) => void;
 }
@@ -98,6 +100,10 @@ class ServerClient implements LinkEvents {
 
   chunk(type: MessageType, data: Uint8Array, start: number, end: number, first: boolean, last: boolean): void {
     this.server.clientChunk(this, data.subarray(start, end), type === 'text', first, last);
+  }
+
+  drained(): void {
+    if (this.isOpen) this.server.clientDrained(this);
   }
 
   close(code: number, reason: string, wasClean: boolean): void {
@@ -279,6 +285,11 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   /** @internal */
   clientChunk(client: ServerClient, data: Uint8Array, isText: boolean, first: boolean, last: boolean): void {
     this.emit('chunk', client.endpoint, data, isText, first, last);
+  }
+
+  /** @internal */
+  clientDrained(client: ServerClient): void {
+    this.emit('drain', client.endpoint);
   }
 
   /** @internal A client's connection closed (reported once). */

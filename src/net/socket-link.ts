@@ -31,7 +31,10 @@ export interface LinkOptions {
 }
 
 /** What a link reports to its owner (client or server). Handlers may be absent. */
-export type LinkEvents = Omit<ConnectionHandler, 'write' | 'end'>;
+export type LinkEvents = Omit<ConnectionHandler, 'write' | 'end'> & {
+  /** The send queue has emptied after holding bytes: a send refused for the budget would fit again. */
+  drained?(): void;
+};
 
 /** Headroom kept for control frames (pong, close) when admitting data messages. */
 const CONTROL_RESERVE = 2 * (125 + 14);
@@ -72,6 +75,8 @@ export function checkLinkOptions(options: LinkOptions): void {
 
 export class SocketLink extends TimedOwner implements SocketOwner {
   readonly connection: WebSocketConnection;
+  /** @internal What the link reports to its owner (through LinkHandler, and drained()). */
+  readonly events: LinkEvents;
   private socket: TCP | null = null;
   private readonly readBuffer: Uint8Array;
   private readonly queue: SendQueue;
@@ -98,9 +103,10 @@ export class SocketLink extends TimedOwner implements SocketOwner {
     this.maxFragmentSize = connectionOptions.maxFragmentSize ?? 0;
     this.closeTimeout = connectionOptions.closeTimeout ?? 5000;
     this.isServer = connectionOptions.role === 'server';
+    this.events = events;
     this.connection = new WebSocketConnection(
       { random: platformRandom(), now: platformNow, ...connectionOptions },
-      new LinkHandler(this, events),
+      new LinkHandler(this),
     );
   }
 
@@ -258,6 +264,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
         if (sent > 0) {
           this.connection.outputProgressed();
           if (this.quietUntil !== Infinity) this.quietUntil = platformNow() + LINGER_QUIET;
+          if (this.queue.length === 0 && !this.ending) this.events.drained?.();
         }
       } catch {
         this.lost();
@@ -335,10 +342,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
  * ~11 heap slots per connection; this costs 3.
  */
 class LinkHandler implements ConnectionHandler {
-  constructor(
-    private readonly link: SocketLink,
-    private readonly events: LinkEvents,
-  ) {}
+  constructor(private readonly link: SocketLink) {}
 
   write(data: Uint8Array, start: number, end: number): void {
     this.link.write(data, start, end);
@@ -349,30 +353,30 @@ class LinkHandler implements ConnectionHandler {
   }
 
   open(protocol: string): void {
-    this.events.open?.(protocol);
+    this.link.events.open?.(protocol);
   }
 
   message(type: MessageType, data: Uint8Array, start: number, end: number): void {
-    this.events.message?.(type, data, start, end);
+    this.link.events.message?.(type, data, start, end);
   }
 
   chunk(type: MessageType, data: Uint8Array, start: number, end: number, first: boolean, last: boolean): void {
-    this.events.chunk?.(type, data, start, end, first, last);
+    this.link.events.chunk?.(type, data, start, end, first, last);
   }
 
   ping(data: Uint8Array, start: number, end: number): void {
-    this.events.ping?.(data, start, end);
+    this.link.events.ping?.(data, start, end);
   }
 
   pong(data: Uint8Array, start: number, end: number): void {
-    this.events.pong?.(data, start, end);
+    this.link.events.pong?.(data, start, end);
   }
 
   close(code: number, reason: string, wasClean: boolean): void {
-    this.events.close?.(code, reason, wasClean);
+    this.link.events.close?.(code, reason, wasClean);
   }
 
   error(error: unknown): void {
-    this.events.error?.(error);
+    this.link.events.error?.(error);
   }
 }

@@ -1,9 +1,13 @@
 // The LED app under hostile LAN clients (issue "Hardening"), end to end on the real app
 // process: the sim host, or under npm run test:moddable the Moddable simulator build.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { LedAppProcess, closeClients, sleep, stopApps } from './helpers';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Client, LedAppProcess, ROOT, closeClients, sleep, stopApps, until } from './helpers';
 
 let app: LedAppProcess;
 
@@ -102,4 +106,42 @@ describe('slowloris', () => {
       for (const a of attackers) a.stop();
     }
   }, 120_000);
+});
+
+describe('a congested client', () => {
+  let reader: ChildProcessWithoutNullStreams | null = null;
+
+  afterEach(() => {
+    if (reader && reader.exitCode === null && reader.pid) process.kill(reader.pid, 'SIGKILL');
+    reader = null;
+  });
+
+  it('ends on the colour the LED shows: what it missed while it did not read is made good once it drains', async () => {
+    // A phone that stops reading (a 2 KiB receive buffer, so its share of the server fills soon).
+    const proc = spawn('/usr/bin/python3', [join(ROOT, 'test/app/peers/slow_reader.py'), String(app.port), new URL(app.wsUrl()).pathname + new URL(app.wsUrl()).search]);
+    reader = proc;
+    const said: string[] = [];
+    createInterface({ input: proc.stdout }).on('line', (line) => said.push(line));
+    await until('the slow reader to open', () => said.includes('open'), 10_000);
+
+    const flooder = await Client.open(app.wsUrl(), app.origin);
+    await flooder.nextBinary('the current colour');
+    // Flood until the app reports that the slow reader missed a colour (its send budget is full).
+    let seen = app.lines.length;
+    let missed = false;
+    for (let i = 0; !missed; ) {
+      for (let k = 0; k < 200; k++, i++) flooder.send([i & 255, (i >> 8) & 255, 1]);
+      await sleep(2);
+      for (; seen < app.lines.length && !missed; seen++) missed = /^led: \S+ missed a colour/.test(app.lines[seen]!.text);
+      if (i > 2_000_000) throw new Error('the slow reader never fell behind');
+    }
+    const final = [0x12, 0x34, 0x56];
+    const mark = app.lines.length;
+    flooder.send(final);
+    await app.waitLed(final, mark, 60_000);
+
+    proc.stdin.write('go\n'); // it reads again: the backlog, then the colour of now
+    await until('the slow reader to show the LED colour', () => said[said.length - 1] === 'color 18 52 86', 60_000);
+    await app.waitLine((line) => /^led: \S+ caught up$/.test(line), mark, 10_000);
+  }, 180_000);
 });

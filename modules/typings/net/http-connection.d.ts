@@ -5,6 +5,13 @@ import type { SocketOwner } from './socket-owner';
 import type { HttpRequestReader, HttpRequest } from '../http/request-reader';
 import type { HttpResponseWriter } from '../http/response-writer';
 import type { Site } from '../http/static-response';
+export declare const STALL_NONE = -1;
+/** A request head in progress: a client sending its head slowly holds a slot for nothing (slowloris). */
+export declare const STALL_HEAD = 0;
+/** Connected, not a byte sent, for over FRESH_GRACE (a browser's pre-connect, or a slot holder). */
+export declare const STALL_SILENT = 1;
+/** A keep-alive connection between requests (evicted only with evictIdle). */
+export declare const STALL_IDLE = 2;
 /** What a connection needs of its server (HttpServer). */
 export interface HttpConnectionHost {
     readonly idleTimeout: number;
@@ -39,11 +46,13 @@ export declare class HttpConnection extends TimedOwner implements SocketOwner {
     private lingerUntil;
     constructor(server: HttpConnectionHost, read: Uint8Array, reader: HttpRequestReader, writer: HttpResponseWriter);
     /**
-     * Since when this connection waits between requests with nothing to send; -1 if busy.
-     * A new connection counts as idle only once it has been silent for FRESH_GRACE: its
-     * first request is usually in flight, and closing under it resets the client.
+     * How this connection stalls (STALL_*), for a full server choosing whom to close; see
+     * stalledSince. A new connection that has sent nothing counts only after FRESH_GRACE:
+     * its first request is usually in flight, and closing under it resets the client.
      */
-    get idleAt(): number;
+    get stall(): number;
+    /** Since when the stall has lasted (platformNow() ms): when the head began, or the connection last fell quiet. */
+    get stalledSince(): number;
     attach(socket: TCP): void;
     /** Close the socket now and give the buffers back. */
     destroy(): void;

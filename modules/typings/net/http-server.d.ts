@@ -11,13 +11,18 @@ export interface HttpServerOptions {
     port?: number;
     /** Interface to bind. Host default (hosts/sim: 127.0.0.1). */
     address?: string;
-    /** Open connections at most; one more gets 503 and is closed. Default 4. */
+    /**
+     * Open connections at most. When full, a newcomer takes the slot of a connection that
+     * stalls (the oldest request head still arriving, then one silent for over 1 s since it
+     * connected, then, with evictIdle, the longest-idle one); if none does, it gets 503.
+     * Default 4.
+     */
     maxConnections?: number;
     /**
-     * When full, close the longest-idle keep-alive connection (one between requests, with
-     * nothing to send) to make room, and answer 503 only if none is idle. Browsers keep
-     * idle connections open for a page's lifetime, so without this a few pages can lock
-     * everyone else out for idleTimeout. Default false.
+     * When full, also close the longest-idle keep-alive connection (one between requests,
+     * with nothing to send) to make room. Browsers keep idle connections open for a page's
+     * lifetime, so without this a few pages can lock everyone else out for idleTimeout.
+     * Default false.
      */
     evictIdle?: boolean;
     /** Longest request line in bytes, without CRLF (414 beyond). Default 512. */
@@ -69,8 +74,14 @@ export declare class HttpServer extends Emitter<HttpServerEvents> {
     private accept;
     /** Buffers for one connection: reads, and the head buffer the reader and the writer share. */
     private newParts;
-    /** Close the connection idle the longest; false if none is idle. */
-    private evictOldestIdle;
+    /**
+     * Full: close the connection that stalls the worst to make room, false if none does:
+     * first the request head in progress longest (a client trickling its head, slowloris,
+     * would otherwise hold every slot: well-behaved clients send a head at once), then the
+     * connection silent longest since it connected (after a grace), then, with evictIdle,
+     * the longest-idle keep-alive connection.
+     */
+    private evictStalled;
     /**
      * Full: answer 503 and close. The request is read (and discarded) first, bounded in
      * size and time, so the close does not reset the connection under the response.

@@ -47,6 +47,8 @@ export interface ServerEvents {
     /** Stream mode: each piece of a message (a view valid during the call only). */
     chunk: (client: string, data: Uint8Array, isText: boolean, first: boolean, last: boolean) => void;
     closed: (client: string, code: number, reason: string, wasClean: boolean) => void;
+    /** The client's send queue has emptied: a send it refused for its budget would fit now. */
+    drain: (client: string) => void;
     /** Exceptions thrown by listeners, rejected handshakes, listener failures. */
     error: (error: Error, client?: string) => void;
 }

@@ -17,7 +17,10 @@ export interface LinkOptions {
     sendQueueSize?: number;
 }
 /** What a link reports to its owner (client or server). Handlers may be absent. */
-export type LinkEvents = Omit<ConnectionHandler, 'write' | 'end'>;
+export type LinkEvents = Omit<ConnectionHandler, 'write' | 'end'> & {
+    /** The send queue has emptied after holding bytes: a send refused for the budget would fit again. */
+    drained?(): void;
+};
 /** The smallest send queue that admits a message at all (a 1-byte one). */
 export declare const MIN_SEND_QUEUE: number;
 /** Throws a RangeError for link options no connection could work with. */
