@@ -6,7 +6,9 @@
 //
 // Settings come from the manifest's "config" (or `mcconfig ... port=8080 token=SECRET`):
 //   port (default 80), token (default none: browsers must be served by this device),
-//   maxClients (WebSocket clients, default 8), maxConnections (HTTP, default 4).
+//   maxClients (WebSocket clients, default 8), maxConnections (HTTP, default 4),
+//   hosts (names besides the device's addresses and loopback that the app answers for,
+//   comma-separated; any other Host header gets 421: DNS rebinding).
 // Buffer sizes are chosen for the Atom Lite's fixed XS heap (LED_BUFFERS below); the
 // LED protocol's messages are 3 bytes. The limits come from the slot heap, not from
 // buffers: with the m5atom_lite creation (4,928 slots), measured in the simulator
@@ -16,7 +18,8 @@
 import config from 'mc/config';
 import { HttpServer } from 'websockets/http-server';
 import { WebSocketServer } from 'websockets/server';
-import { LedApp, ledAccessCheck } from 'websockets/apps/led-app';
+import { LedApp, ledAccessCheck, ledHostCheck } from 'websockets/apps/led-app';
+import Net from 'net';
 import { installModdablePlatform } from 'websockets/moddable-platform';
 import { AtomLed, watchButton } from 'led-driver';
 import { ResourceStore } from 'websockets/resource-store';
@@ -58,6 +61,12 @@ installModdablePlatform();
 const port = numberSetting('port', 80);
 const token = setting('token');
 const store = new ResourceStore(['index.html', 'app.js', 'app.css']);
+const configuredHosts = (setting('hosts') ?? '').split(',').filter((name) => name !== '');
+
+/** The names the app answers for besides loopback: the device's addresses (now: DHCP may change them) and config.hosts. */
+function knownHosts(): (string | undefined)[] {
+  return [Net.get('IP'), Net.get('IP', 'ap'), ...configuredHosts];
+}
 
 export const ws = new WebSocketServer({
   isStandAlone: false,
@@ -71,6 +80,7 @@ export const http = new HttpServer({
   port,
   store,
   websocket: { path: '/ws', server: ws },
+  allowHost: ledHostCheck(knownHosts),
   maxConnections: numberSetting('maxConnections', 4),
   evictIdle: true, // a browser's idle keep-alive connections must not lock other phones out
   serverName: 'moddable-websockets',

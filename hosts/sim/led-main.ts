@@ -2,14 +2,17 @@
 // the WebSocket endpoint at /ws on the same port, drives a virtual LED that prints
 // `LED #rrggbb` on every change, and takes the device's button from the keyboard:
 // type `b` and Enter (or send "b\n" on stdin) to toggle the LED.
-//   npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET]
+//   npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET] [--allow-host NAME,...]
+// The app answers only for loopback names, this machine's addresses and the names given
+// with --allow-host (any other Host header gets 421: DNS rebinding).
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
 import { createInterface } from 'node:readline';
 import { HttpServer } from '../../src/net/http-server';
 import { MemoryStore } from '../../src/http/static-store';
 import { WebSocketServer } from '../../src/net/server';
-import { LedApp, ledAccessCheck } from '../../src/apps/led-app';
+import { LedApp, ledAccessCheck, ledHostCheck } from '../../src/apps/led-app';
 import { VirtualLed } from './virtual-led';
 
 function arg(name: string, fallback?: string): string | undefined {
@@ -20,8 +23,18 @@ function arg(name: string, fallback?: string): string | undefined {
 const port = Number(arg('--port', process.env.PORT ?? '8080'));
 const host = arg('--host', process.env.HOST ?? '127.0.0.1') as string;
 const token = arg('--token', process.env.LED_TOKEN);
+const extraHosts = (arg('--allow-host') ?? '').split(',').filter(Boolean);
+
+/** The names this app answers for besides loopback: the bound address, every interface address, --allow-host. */
+function knownHosts(): string[] {
+  const names = [host, ...extraHosts];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? []) names.push(entry.family === 'IPv6' ? `[${entry.address}]` : entry.address);
+  }
+  return names;
+}
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error('usage: npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET]');
+  console.error('usage: npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET] [--allow-host NAME,...]');
   process.exit(2);
 }
 
@@ -52,6 +65,7 @@ const http = new HttpServer({
   address: host,
   store,
   websocket: { path: '/ws', server: ws },
+  allowHost: ledHostCheck(knownHosts),
   maxConnections: 8,
   evictIdle: true, // a browser's idle keep-alive connections must not lock other phones out
   serverName: 'moddable-websockets',

@@ -13,6 +13,8 @@ declare module 'net' {
   const Net: {
     /** DNS look-up; `address` is a dotted IPv4 string, or undefined when it failed. Throws when the resolver queue is full. */
     resolve(host: string, callback: (name: string, address: string | undefined) => void): void;
+    /** A network property: "IP" (of `iface`: "station" or "ap" on the ESP32; default the active one), "MAC", "SSID"...; undefined when not available. */
+    get(property: string, iface?: string): string | undefined;
   };
   export default Net;
 }

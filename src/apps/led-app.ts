@@ -99,6 +99,25 @@ export class LedApp {
 }
 
 /**
+ * The LED app's Host rule (HttpServerOptions.allowHost): it answers for the loopback
+ * names (localhost, 127.0.0.1, [::1]) and for the names `known()` gives at request time
+ * (the device's own addresses, its mDNS name, names from its configuration; IPv6
+ * addresses in brackets), and for nothing else, so that a DNS-rebinding page (another
+ * site whose name now points here) can neither read the page nor open the WebSocket.
+ */
+export function ledHostCheck(known: () => readonly (string | undefined)[]): (name: string) => boolean {
+  return (name) => {
+    if (name === 'localhost' || name === '127.0.0.1' || name === '[::1]') return true;
+    const names = known();
+    for (let i = 0; i < names.length; i++) {
+      const entry = names[i];
+      if (entry !== undefined && entry.toLowerCase() === name) return true;
+    }
+    return false;
+  };
+}
+
+/**
  * The default WebSocket access rule: a browser page may connect only if it was served
  * by this device (its Origin is http://<the Host it asked for>); clients that send no
  * Origin (not browsers: no cross-site risk) are let in. With a token, the WebSocket URL

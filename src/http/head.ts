@@ -135,6 +135,8 @@ interface HeadPatterns {
   readonly statusLine: RegExp;
   /** Field values and reason phrases: HTAB, SP, VCHAR and obs-text (0x80-0xFF); no other controls. */
   readonly fieldText: RegExp;
+  /** A Host header value: a reg-name or IPv4 address, or an [IPv6] literal, then an optional :port. */
+  readonly host: RegExp;
 }
 
 // Created on first use, never at module load: Moddable preloads modules into flash, and
@@ -147,6 +149,7 @@ function headPatterns(): HeadPatterns {
     requestLine: /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) (HTTP\/[0-9]\.[0-9])$/,
     statusLine: /^(HTTP\/[0-9]\.[0-9]) ([1-9][0-9][0-9])(?: (.*))?$/,
     fieldText: /^[\t\x20-\x7e\x80-\xff]*$/,
+    host: /^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?)\.?(?::[0-9]*)?$/,
   };
   return patterns;
 }
@@ -282,6 +285,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = Object.freeze({
   409: 'Conflict',
   413: 'Content Too Large',
   414: 'URI Too Long',
+  421: 'Misdirected Request',
   426: 'Upgrade Required',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
@@ -290,6 +294,17 @@ const STATUS_TEXT: Readonly<Record<number, string>> = Object.freeze({
   503: 'Service Unavailable',
   505: 'HTTP Version Not Supported',
 });
+
+/**
+ * The host name of a Host header value, lower-case, without the port or a trailing dot
+ * ("Device.local.:80" -> "device.local", "[::1]:8080" -> "[::1]"); null when absent or
+ * malformed.
+ */
+export function hostName(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const m = headPatterns().host.exec(value.trim().toLowerCase());
+  return m ? m[1] : null;
+}
 
 /** The reason phrase for a status code ('Unknown' for codes not listed). */
 export function reasonPhrase(status: number): string {

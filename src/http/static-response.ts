@@ -16,7 +16,7 @@
 //   Content-Length / Transfer-Encoding / Connection headers, or a head over the buffer:
 //   an error (500). A Uint8Array body is sent from the route's array (not copied).
 
-import { headerValue, isToken } from './head';
+import { headerValue, hostName, isToken } from './head';
 import type { HttpRequest, RequestVerdict } from './request-reader';
 import type { HttpResponseWriter } from './response-writer';
 import type { StaticEntry, StaticStore } from './static-store';
@@ -81,13 +81,17 @@ export const HAND_OFF = -1;
 
 /** What a server answers from: its static files, its routes, the path of its WebSocket endpoint. */
 export interface Site {
+  /** The host names this server answers for (see HttpServerOptions.allowHost); any when absent. */
+  readonly allowHost?: (name: string) => boolean;
   readonly store?: StaticStore;
   readonly routes?: Readonly<Record<string, RouteHandler>>;
   readonly websocket?: { readonly path: string };
 }
 
 /**
- * Compose the answer to a request (a verdict without an error): a refused upgrade (404
+ * Compose the answer to a request (a verdict without an error): 421 for a Host the site
+ * does not answer for (DNS rebinding: a page from another origin whose name now points
+ * here; closes), a refused upgrade (404
  * at another path or without an endpoint, 400 for HTTP/1.0 or HEAD, both closing), a
  * route by its exact decoded path, or a static file. Returns the status, or HAND_OFF for
  * an upgrade at the WebSocket path. Throws when a route or the store fails.
@@ -97,6 +101,14 @@ export function respond(writer: HttpResponseWriter, verdict: RequestVerdict, sit
   const head = request.method === 'HEAD';
   const path = request.path;
   writer.closing = verdict.close;
+  if (site.allowHost) {
+    const name = hostName(headerValue(request.headers, 'host'));
+    if (name === null || !site.allowHost(name)) {
+      writer.closing = true;
+      writer.error(421, head);
+      return 421;
+    }
+  }
   if (verdict.upgrade) {
     const status = !site.websocket || path !== site.websocket.path ? 404 : request.version === 'HTTP/1.0' || head ? 400 : HAND_OFF;
     if (status === HAND_OFF) return status;

@@ -145,3 +145,37 @@ describe('a congested client', () => {
     await app.waitLine((line) => /^led: \S+ caught up$/.test(line), mark, 10_000);
   }, 180_000);
 });
+
+describe('DNS rebinding', () => {
+  /** One raw request; the status line's code (0 when the connection closed without one). */
+  function statusFor(request: string): Promise<number> {
+    return new Promise((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port: app.port }, () => socket.write(request));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        const m = /^HTTP\/1\.1 (\d{3}) /.exec(text);
+        if (m) {
+          resolve(Number(m[1]));
+          socket.destroy();
+        }
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(0));
+    });
+  }
+
+  it('a Host the device does not answer for gets 421 for the page and for the WebSocket upgrade', async () => {
+    const evil = `evil.example:${app.port}`;
+    expect(await statusFor(`GET / HTTP/1.1\r\nHost: ${evil}\r\n\r\n`)).toBe(421);
+    const upgrade = (host: string, origin: string): string =>
+      `GET /ws${new URL(app.wsUrl()).search} HTTP/1.1\r\nHost: ${host}\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\n` +
+      'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    // The rebinding page's own origin matches the Host it was given: the Origin check alone let it in.
+    expect(await statusFor(upgrade(evil, `http://${evil}`))).toBe(421);
+    // The names the device does answer for.
+    expect(await statusFor(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${app.port}\r\n\r\n`)).toBe(200);
+    expect(await statusFor(`GET / HTTP/1.1\r\nHost: localhost:${app.port}\r\n\r\n`)).toBe(200);
+    expect(await statusFor(upgrade(`localhost:${app.port}`, `http://localhost:${app.port}`))).toBe(101);
+  });
+});

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpResponseWriter } from '../../src/http/response-writer';
 import { HAND_OFF, respond } from '../../src/http/static-response';
+import { hostName } from '../../src/http/head';
 import type { Site } from '../../src/http/static-response';
 import { HttpRequestReader } from '../../src/http/request-reader';
 import type { RequestVerdict } from '../../src/http/request-reader';
@@ -149,5 +150,31 @@ describe('respond: what a request is answered with', () => {
     w.reset();
     expect(respond(w, verdict(`HEAD /ws HTTP/1.1\r\nHost: x\r\n${up}\r\n`), site)).toBe(400);
     expect(respond(w, verdict(`GET /ws HTTP/1.1\r\nHost: x\r\n${up}\r\n`), { store })).toBe(404);
+  });
+});
+
+describe('Host names (DNS rebinding)', () => {
+  it('hostName: lower-case, no port, no trailing dot, IPv6 in brackets; null when malformed', () => {
+    expect(hostName('Atom-LED.local.:80')).toBe('atom-led.local');
+    expect(hostName('[::1]:8080')).toBe('[::1]');
+    expect(hostName('192.168.1.20')).toBe('192.168.1.20');
+    for (const bad of [undefined, '', 'a b', 'x:80a', '[::1]x', '-x', 'a/b']) expect(hostName(bad), String(bad)).toBeNull();
+  });
+
+  it('a site with allowHost answers 421 (and closes) for another Host or none, pages and upgrades alike', () => {
+    const site: Site = { allowHost: (name) => name === 'device.local', store: new MemoryStore({ '/index.html': 'hi' }), websocket: { path: '/ws' } };
+    const w = new HttpResponseWriter(new Uint8Array(1024));
+    expect(respond(w, verdict('GET / HTTP/1.1\r\nHost: Device.local:80\r\n\r\n'), site)).toBe(200);
+    w.reset();
+    for (const request of [
+      'GET / HTTP/1.1\r\nHost: evil.example:9501\r\n\r\n',
+      'GET /ws HTTP/1.1\r\nHost: evil.example:9501\r\nOrigin: http://evil.example:9501\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      'GET / HTTP/1.0\r\n\r\n',
+    ]) {
+      expect(respond(w, verdict(request), site), request).toBe(421);
+      expect(w.closing).toBe(true);
+      expect(drain(w, 4096).all).toMatch(/^HTTP\/1\.1 421 Misdirected Request\r\n/);
+      w.reset();
+    }
   });
 });

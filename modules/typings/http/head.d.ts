@@ -53,5 +53,11 @@ export declare function headerValue(headers: HttpHeaders, name: string): string 
 export declare function hasToken(value: string | undefined, token: string): boolean;
 /** The non-empty elements of a comma-separated list, trimmed, in order. */
 export declare function listItems(value: string | undefined): string[];
+/**
+ * The host name of a Host header value, lower-case, without the port or a trailing dot
+ * ("Device.local.:80" -> "device.local", "[::1]:8080" -> "[::1]"); null when absent or
+ * malformed.
+ */
+export declare function hostName(value: string | undefined): string | null;
 /** The reason phrase for a status code ('Unknown' for codes not listed). */
 export declare function reasonPhrase(status: number): string;

@@ -21,6 +21,8 @@ export declare function etagMatches(value: string, etag: string): boolean;
 export declare const HAND_OFF = -1;
 /** What a server answers from: its static files, its routes, the path of its WebSocket endpoint. */
 export interface Site {
+    /** The host names this server answers for (see HttpServerOptions.allowHost); any when absent. */
+    readonly allowHost?: (name: string) => boolean;
     readonly store?: StaticStore;
     readonly routes?: Readonly<Record<string, RouteHandler>>;
     readonly websocket?: {
@@ -28,7 +30,9 @@ export interface Site {
     };
 }
 /**
- * Compose the answer to a request (a verdict without an error): a refused upgrade (404
+ * Compose the answer to a request (a verdict without an error): 421 for a Host the site
+ * does not answer for (DNS rebinding: a page from another origin whose name now points
+ * here; closes), a refused upgrade (404
  * at another path or without an endpoint, 400 for HTTP/1.0 or HEAD, both closing), a
  * route by its exact decoded path, or a static file. Returns the status, or HAND_OFF for
  * an upgrade at the WebSocket path. Throws when a route or the store fails.

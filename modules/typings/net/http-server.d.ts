@@ -37,6 +37,14 @@ export interface HttpServerOptions {
     requestTimeout?: number;
     /** Server header value (none by default). */
     serverName?: string;
+    /**
+     * The host names this server answers for, given the Host header's name (lower-case, no
+     * port: "192.168.1.20", "atom-led.local", "[::1]"); any other Host, or none, gets 421
+     * and close, for pages and WebSocket upgrades alike. Without it any Host is served,
+     * which lets a DNS-rebinding page (a site whose name the attacker re-points at this
+     * device) read and drive it. Default: none (any Host).
+     */
+    allowHost?: (name: string) => boolean;
     /** Static files. */
     store?: StaticStore;
     /** Dynamic GET/HEAD endpoints by exact (decoded) path; checked before the store. */
