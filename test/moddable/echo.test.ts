@@ -196,6 +196,21 @@ asyncio.run(main())`,
     }
   });
 
+  it('a peer that sends a close frame and resets at once cannot kill the app (no SIGPIPE on the write after it)', async () => {
+    const mask = [1, 2, 3, 4];
+    const masked = (payload: number[]): Buffer => Buffer.from([0x88, 0x80 | payload.length, ...mask, ...payload.map((b, i) => b ^ mask[i % 4]!)]);
+    const frames = [masked([]), masked([0x03, 0xe8, 0xff]), masked([0x03, 0xe8, 0x62, 0x79, 0x65])]; // empty; invalid UTF-8 reason; "bye"
+    for (let i = 0; i < 30; i++) {
+      const { socket } = await rawOpen();
+      await new Promise<void>((resolve) => socket.write(frames[i % frames.length]!, () => resolve()));
+      socket.resetAndDestroy(); // RST at once: the app's close frame (or its 1007) meets a reset socket
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const ws = await open();
+    expect((await echo(ws, 'still here')).data.toString()).toBe('still here');
+    expect(await closeWith(ws, 1000, 'done')).toBe(1000);
+  });
+
   it('accepts a 1.9 KB request head (XS pushes apply() arguments on its small stack)', async () => {
     const extra = Array.from({ length: 30 }, (_, i) => `x-filler-${i}: ${'v'.repeat(40)}\r\n`).join('');
     const response = await new Promise<string>((resolve) => {
