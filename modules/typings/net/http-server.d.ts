@@ -67,8 +67,6 @@ export declare class HttpServer extends Emitter<HttpServerEvents> {
     /** Stop listening and close every open connection at once. */
     stop(): void;
     private accept;
-    /** Buffers for one connection: reads, and the head buffer the reader and the writer share. */
-    private newParts;
     /** Close the connection idle the longest; false if none is idle. */
     private evictOldestIdle;
     /**
