@@ -105,17 +105,18 @@ function refusal(status: number, method: string, target: string, linger = false)
 
 export class HttpRequestReader {
   private readonly buf: Uint8Array;
-  private readonly limits: RequestLimits;
   private length = 0;
   private state = IN_LINE;
   private lineEnd = -1;
   /** When the head's first byte arrived (the clock given to push). */
   private started = 0;
 
-  /** buf: the head buffer (its length is the largest head accepted, CRLFCRLF included). */
-  constructor(buf: Uint8Array, limits: RequestLimits) {
+  /**
+   * buf: the head buffer (its length is the largest head accepted, CRLFCRLF included).
+   * The limits are given to each call rather than kept: one field less per connection.
+   */
+  constructor(buf: Uint8Array) {
     this.buf = buf;
-    this.limits = limits;
   }
 
   /** Head bytes have arrived and no verdict was taken yet. */
@@ -136,16 +137,16 @@ export class HttpRequestReader {
   }
 
   /**
-   * Feed data[start, end) at time now. Returns HEAD_MORE when every byte was taken and
+   * Feed data[start, end) at time now, under `limits`. Returns HEAD_MORE when every byte was taken and
    * the head goes on, else the index just past what ended it (the blank line; or `end`
    * when the head broke a size limit, the rest being dropped): then verdict() tells.
    * Empty lines before a request line are skipped (RFC 7230 3.5) and start no clock.
    */
-  push(data: Uint8Array, start: number, end: number, now: number): number {
+  push(data: Uint8Array, start: number, end: number, now: number, limits: RequestLimits): number {
     if (this.state >= COMPLETE) return start;
     const buf = this.buf;
     const cap = buf.length;
-    const maxLine = this.limits.maxRequestLine;
+    const maxLine = limits.maxRequestLine;
     const wasEmpty = this.length === 0;
     let len = this.length;
     let state = this.state;
@@ -192,7 +193,7 @@ export class HttpRequestReader {
   }
 
   /** The verdict on the head push() ended. Call once per head, then reset(). */
-  verdict(): RequestVerdict {
+  verdict(limits: RequestLimits): RequestVerdict {
     if (this.state === LINE_TOO_LONG) return refusal(414, '', '', true);
     if (this.state === HEAD_TOO_LARGE) return refusal(431, '', '', true);
     const buf = this.buf;
@@ -212,7 +213,7 @@ export class HttpRequestReader {
     const { method, target, headers, version } = head;
     let fields = 0;
     for (const values of headers.values()) fields += values.length;
-    if (fields > this.limits.maxHeaders) return refusal(431, method, target);
+    if (fields > limits.maxHeaders) return refusal(431, method, target);
     if (Number(version.charAt(5)) !== 1) return refusal(505, method, target);
     const http10 = version === 'HTTP/1.0';
     if (!http10) {

@@ -41,7 +41,6 @@ let qvaluePattern: RegExp | null = null;
 /** True when gzip is acceptable by an Accept-Encoding value (RFC 7231 5.3.4). */
 export function acceptsGzip(value: string | undefined): boolean {
   if (value === undefined) return false;
-  const qvalue = (qvaluePattern ??= /^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$/);
   let gzip = -1;
   let star = -1;
   const items = value.split(',');
@@ -54,6 +53,8 @@ export function acceptsGzip(value: string | undefined): boolean {
       const p = params[k].trim();
       if (p.length >= 2 && (p[0] === 'q' || p[0] === 'Q') && p[1] === '=') {
         const text = p.slice(2);
+        // compiled only when a weight is given (browsers send none): a RegExp costs heap
+        const qvalue = (qvaluePattern ??= /^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$/);
         q = qvalue.test(text) ? Number(text) : 0; // an invalid weight is not an acceptance
       }
     }

@@ -10,9 +10,10 @@ import { TimedOwner } from './timed-owner';
 import { closeSocket, disownSocket, openOwnedSocket } from './socket-owner';
 import type { SocketOwner } from './socket-owner';
 import { platformNow } from './platform';
-import { HEAD_MORE } from '../http/request-reader';
-import type { HttpRequestReader, RequestVerdict, HttpRequest } from '../http/request-reader';
-import type { HttpResponseWriter, ResponsePiece } from '../http/response-writer';
+import { HEAD_MORE, HttpRequestReader } from '../http/request-reader';
+import type { RequestVerdict, HttpRequest } from '../http/request-reader';
+import { HttpResponseWriter } from '../http/response-writer';
+import type { ResponsePiece } from '../http/response-writer';
 import { HAND_OFF, respond } from '../http/static-response';
 import type { Site } from '../http/static-response';
 
@@ -40,14 +41,29 @@ export interface HttpConnectionHost {
   emitError(error: unknown): void;
   /** Give an upgrade at the WebSocket path to the WebSocket server (the connection forgot the socket). */
   handOff(socket: TCP, request: HttpRequest, rest: Uint8Array | undefined): void;
-  /** The connection is gone (closed or handed off): its parts may serve another. */
-  release(connection: HttpConnection, read: Uint8Array, reader: HttpRequestReader, writer: HttpResponseWriter): void;
+  readonly maxRequestLine: number;
+  readonly maxHeaders: number;
+  /** The connection is gone (closed or handed off): its buffers may serve another. */
+  release(connection: HttpConnection, buffers: HttpBuffers): void;
 }
+
+/** A connection's buffers, pooled by the server: reads, and the head buffer the reader and the writer share. */
+export interface HttpBuffers {
+  read: Uint8Array;
+  head: Uint8Array;
+}
+
+// HttpConnection.flags
+const PUMPING = 1; // inside pump(): a re-entrant call returns at once
+const SENDING = 2; // a response is being written
+const LINGER_WANTED = 4; // the client may still be sending: drain before closing
+const LINGERING = 8; // closing: reading and dropping input until the linger ends
+const ANSWERED = 16; // a response was completed on this connection
 
 /** One HTTP connection: reads heads, answers them in order, streams bodies under onWritable. */
 export class HttpConnection extends TimedOwner implements SocketOwner {
   private readonly server: HttpConnectionHost;
-  private readonly rbuf: Uint8Array;
+  private readonly buffers: HttpBuffers;
   private readonly reader: HttpRequestReader;
   private readonly writer: HttpResponseWriter;
   private tcp: TCP | null = null;
@@ -56,27 +72,23 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
   private rs = 0;
   private re = 0;
   private readable = 0;
-  private pumping = false;
 
   // Output: the writer's response, `writable` bytes at most now.
   private writable = 0;
-  private sending = false;
-  private lingerWanted = false;
-  private lingering = false;
-  /** A response was completed on this connection. */
-  private answered = false;
+  /** PUMPING | SENDING | LINGER_WANTED | LINGERING | ANSWERED: one field, not five (the heap counts slots). */
+  private flags = 0;
 
   // Deadlines (platformNow() ms); the one timer is TimedOwner's.
   private idleSince = 0;
-  private lastProgress = 0;
-  private lingerUntil = 0;
+  /** While sending: the last write progress; while lingering: when the linger ends. */
+  private mark = 0;
 
-  constructor(server: HttpConnectionHost, read: Uint8Array, reader: HttpRequestReader, writer: HttpResponseWriter) {
+  constructor(server: HttpConnectionHost, buffers: HttpBuffers, serverName: string | undefined) {
     super();
     this.server = server;
-    this.rbuf = read;
-    this.reader = reader;
-    this.writer = writer;
+    this.buffers = buffers;
+    this.reader = new HttpRequestReader(buffers.head);
+    this.writer = new HttpResponseWriter(buffers.head, serverName);
   }
 
   /**
@@ -85,10 +97,10 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
    * its first request is usually in flight, and closing under it resets the client.
    */
   get stall(): number {
-    if (!this.tcp || this.sending || this.lingering) return STALL_NONE;
+    if (!this.tcp || (this.flags & (SENDING | LINGERING)) !== 0) return STALL_NONE;
     if (this.reader.inProgress) return STALL_HEAD;
     if (this.rs < this.re || this.readable > 0) return STALL_NONE; // a request is about to be read
-    if (this.answered) return STALL_IDLE;
+    if (this.flags & ANSWERED) return STALL_IDLE;
     return platformNow() - this.idleSince < FRESH_GRACE ? STALL_NONE : STALL_SILENT;
   }
 
@@ -98,8 +110,6 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
   }
 
   attach(socket: TCP): void {
-    this.reader.reset();
-    this.writer.reset();
     this.idleSince = platformNow();
     // whole responses: their last segment should not wait for an ACK
     this.tcp = openOwnedSocket({ from: socket, nodelay: true }, this);
@@ -135,16 +145,16 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
     this.tcp = null;
     this.clearDeadline();
     this.writer.reset();
-    this.sending = false;
+    this.flags &= ~SENDING;
     this.readable = 0;
-    this.server.release(this, this.rbuf, this.reader, this.writer);
+    this.server.release(this, this.buffers);
   }
 
   // --- Input -------------------------------------------------------------------
 
   private pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
+    if (this.flags & PUMPING) return;
+    this.flags |= PUMPING;
     try {
       this.pumpLoop();
     } catch (error) {
@@ -153,29 +163,29 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
       this.server.emitError(error);
       this.destroy();
     }
-    this.pumping = false;
+    this.flags &= ~PUMPING;
     this.settle();
   }
 
   private pumpLoop(): void {
     while (this.tcp) {
-      if (this.lingering) {
+      if (this.flags & LINGERING) {
         this.discard();
         return;
       }
-      if (this.sending) return;
+      if (this.flags & SENDING) return;
       if (this.rs === this.re) {
         if (this.readable <= 0) return;
         this.rs = 0;
         this.re = this.readSome(this.tcp);
       }
-      const at = this.reader.push(this.rbuf, this.rs, this.re, platformNow());
+      const at = this.reader.push(this.buffers.read, this.rs, this.re, platformNow(), this.server);
       if (at === HEAD_MORE) {
         this.rs = this.re;
         continue;
       }
       this.rs = at;
-      this.answer(this.reader.verdict());
+      this.answer(this.reader.verdict(this.server));
     }
   }
 
@@ -183,7 +193,7 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
   private answer(verdict: RequestVerdict): void {
     const request = verdict.request;
     if (!request) {
-      this.lingerWanted = verdict.linger;
+      if (verdict.linger) this.flags |= LINGER_WANTED;
       this.sendError(verdict.method, verdict.target, verdict.status, true);
       return;
     }
@@ -201,7 +211,7 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
       return;
     }
     const tcp = this.tcp!;
-    const rest = this.rs < this.re ? this.rbuf.subarray(this.rs, this.re) : undefined;
+    const rest = this.rs < this.re ? this.buffers.read.subarray(this.rs, this.re) : undefined;
     // Forget the socket first: from here on it belongs to the WebSocket server, which
     // consumes `rest` synchronously (before our buffers serve another connection).
     this.forget();
@@ -218,8 +228,8 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
   }
 
   private start(method: string, path: string, status: number): void {
-    this.sending = true;
-    this.lastProgress = platformNow();
+    this.flags |= SENDING;
+    this.mark = platformNow();
     this.server.emitRequest(method, path, status);
     this.flush();
   }
@@ -227,7 +237,7 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
   private flush(): void {
     const tcp = this.tcp;
     const writer = this.writer;
-    if (!tcp || !this.sending) return;
+    if (!tcp || (this.flags & SENDING) === 0) return;
     let progressed = false;
     while (this.writable > 0) {
       const n = writer.nextSize(this.writable);
@@ -251,31 +261,30 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
       this.writable -= n;
       progressed = true;
     }
-    if (progressed) this.lastProgress = platformNow();
+    if (progressed) this.mark = platformNow();
     if (!writer.pending) this.finish();
     else this.settle();
   }
 
   /** The response is written: close, linger, or read the next request. */
   private finish(): void {
-    this.sending = false;
+    const linger = (this.flags & LINGER_WANTED) !== 0;
+    this.flags &= ~(SENDING | LINGER_WANTED);
     const close = this.writer.closing;
-    const linger = this.lingerWanted;
-    this.lingerWanted = false;
     this.writer.reset();
     if (close) {
       if (linger || this.readable > 0 || this.rs < this.re) {
-        this.lingering = true;
-        this.lingerUntil = platformNow() + LINGER;
+        this.flags |= LINGERING;
+        this.mark = platformNow() + LINGER;
         this.discard();
         this.settle();
       } else this.destroy();
       return;
     }
     this.reader.reset();
-    this.answered = true;
+    this.flags |= ANSWERED;
     this.idleSince = platformNow();
-    if (this.pumping) return; // the pump loop goes on with the next request
+    if (this.flags & PUMPING) return; // the pump loop goes on with the next request
     if (this.rs < this.re || this.readable > 0) this.pump();
     else this.settle();
   }
@@ -293,7 +302,7 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
 
   /** Read what fits of the waiting bytes into the read buffer; returns how many. */
   private readSome(tcp: TCP): number {
-    const rbuf = this.rbuf;
+    const rbuf = this.buffers.read;
     const n = this.readable < rbuf.length ? this.readable : rbuf.length;
     tcp.read(n === rbuf.length ? rbuf : rbuf.subarray(0, n));
     this.readable -= n;
@@ -304,8 +313,8 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
 
   private deadline(): number {
     const server = this.server;
-    if (this.lingering) return this.lingerUntil;
-    if (this.sending) return server.idleTimeout > 0 ? this.lastProgress + server.idleTimeout : Infinity;
+    if (this.flags & LINGERING) return this.mark;
+    if (this.flags & SENDING) return server.idleTimeout > 0 ? this.mark + server.idleTimeout : Infinity;
     if (this.reader.inProgress) return server.requestTimeout > 0 ? this.reader.startedAt + server.requestTimeout : Infinity;
     return server.idleTimeout > 0 ? this.idleSince + server.idleTimeout : Infinity;
   }
@@ -320,8 +329,8 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
       this.settle();
       return;
     }
-    if (this.lingering) this.destroy();
-    else if (this.sending) {
+    if (this.flags & LINGERING) this.destroy();
+    else if (this.flags & SENDING) {
       this.server.emitError(new Error('client stopped reading: response abandoned'));
       this.destroy();
     } else if (this.reader.inProgress) {

@@ -77,10 +77,10 @@ import { boundPort, closeListener, listen } from './listen';
 import TCP from 'embedded:io/socket/tcp';
 import { Emitter } from './emitter';
 import { HttpConnection, STALL_IDLE, STALL_NONE } from './http-connection';
+import type { HttpBuffers } from './http-connection';
 import { closeSocket } from './socket-owner';
 import { latin1Bytes } from '../http/head';
-import { HttpRequestReader } from '../http/request-reader';
-import { HttpResponseWriter, checkFieldValue } from '../http/response-writer';
+import { checkFieldValue } from '../http/response-writer';
 import type { RouteHandler } from '../http/static-response';
 import type { StaticStore } from '../http/static-store';
 import type { WebSocketServer } from './server';
@@ -148,13 +148,6 @@ export interface HttpServerEvents {
 /** A rejected (503) connection may take this long to send its request (ms). */
 const REJECT_LINGER = 2000;
 
-/** The parts of a closed connection, kept for the next one (no buffers allocated in steady state). */
-interface PooledParts {
-  read: Uint8Array;
-  reader: HttpRequestReader;
-  writer: HttpResponseWriter;
-}
-
 export class HttpServer extends Emitter<HttpServerEvents> {
   /** @internal */ readonly options: HttpServerOptions;
   /** @internal */ readonly maxHeaderSize: number;
@@ -164,7 +157,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   /** @internal */ readonly requestTimeout: number;
   private readonly readBufferSize: number;
   private readonly connections = new Set<HttpConnection>();
-  private readonly pool: PooledParts[] = [];
+  private readonly pool: HttpBuffers[] = [];
   private listener: Listener | null = null;
   private rejectResponse: Uint8Array | null = null;
 
@@ -230,9 +223,9 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   }
 
   /** @internal A connection is gone (closed or handed off). */
-  release(connection: HttpConnection, read: Uint8Array, reader: HttpRequestReader, writer: HttpResponseWriter): void {
+  release(connection: HttpConnection, buffers: HttpBuffers): void {
     if (!this.connections.delete(connection)) return;
-    if (this.pool.length < (this.options.maxConnections ?? 4)) this.pool.push({ read, reader, writer });
+    if (this.pool.length < (this.options.maxConnections ?? 4)) this.pool.push(buffers);
   }
 
   private accept(socket: TCP): void {
@@ -240,25 +233,15 @@ export class HttpServer extends Emitter<HttpServerEvents> {
       this.reject(socket);
       return;
     }
-    const parts = this.pool.pop() ?? this.newParts();
-    const connection = new HttpConnection(this, parts.read, parts.reader, parts.writer);
+    const buffers = this.pool.pop() ?? { read: new Uint8Array(this.readBufferSize), head: new Uint8Array(this.maxHeaderSize) };
+    const connection = new HttpConnection(this, buffers, this.options.serverName);
     this.connections.add(connection);
     try {
       connection.attach(socket);
     } catch (error) {
-      this.release(connection, parts.read, parts.reader, parts.writer);
+      this.release(connection, buffers);
       this.reportError(error);
     }
-  }
-
-  /** Buffers for one connection: reads, and the head buffer the reader and the writer share. */
-  private newParts(): PooledParts {
-    const head = new Uint8Array(this.maxHeaderSize);
-    return {
-      read: new Uint8Array(this.readBufferSize),
-      reader: new HttpRequestReader(head, this),
-      writer: new HttpResponseWriter(head, this.options.serverName),
-    };
   }
 
   /**

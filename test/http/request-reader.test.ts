@@ -3,12 +3,35 @@
 // is decided (test/http/limits.test.ts checks the same over real sockets).
 import { describe, expect, it } from 'vitest';
 import { HEAD_MORE, HttpRequestReader } from '../../src/http/request-reader';
-import type { RequestVerdict } from '../../src/http/request-reader';
+import type { RequestLimits, RequestVerdict } from '../../src/http/request-reader';
 
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
-function reader(size = 2048, maxRequestLine = 512, maxHeaders = 32): HttpRequestReader {
-  return new HttpRequestReader(new Uint8Array(size), { maxRequestLine, maxHeaders });
+/** A reader with its limits at hand (the server passes its own to every call). */
+class LimitedReader {
+  readonly r: HttpRequestReader;
+  constructor(size: number, readonly limits: RequestLimits) {
+    this.r = new HttpRequestReader(new Uint8Array(size));
+  }
+  push(data: Uint8Array, start: number, end: number, now: number): number {
+    return this.r.push(data, start, end, now, this.limits);
+  }
+  verdict(): RequestVerdict {
+    return this.r.verdict(this.limits);
+  }
+  reset(): void {
+    this.r.reset();
+  }
+  get inProgress(): boolean {
+    return this.r.inProgress;
+  }
+  get startedAt(): number {
+    return this.r.startedAt;
+  }
+}
+
+function reader(size = 2048, maxRequestLine = 512, maxHeaders = 32): LimitedReader {
+  return new LimitedReader(size, { maxRequestLine, maxHeaders });
 }
 
 /** Push the whole text at once; expects the head to end exactly at its end. */

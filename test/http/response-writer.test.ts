@@ -30,10 +30,11 @@ function drain(writer: HttpResponseWriter, max: number): { all: string; sizes: n
 }
 
 function verdict(request: string): RequestVerdict {
-  const reader = new HttpRequestReader(new Uint8Array(1024), { maxRequestLine: 512, maxHeaders: 32 });
+  const limits = { maxRequestLine: 512, maxHeaders: 32 };
+  const reader = new HttpRequestReader(new Uint8Array(1024));
   const bytes = Uint8Array.from(request, (c) => c.charCodeAt(0));
-  expect(reader.push(bytes, 0, bytes.length, 0)).toBe(bytes.length);
-  return reader.verdict();
+  expect(reader.push(bytes, 0, bytes.length, 0, limits)).toBe(bytes.length);
+  return reader.verdict(limits);
 }
 
 describe('HttpResponseWriter', () => {

@@ -33,14 +33,16 @@ export interface RequestVerdict {
 export declare const HEAD_MORE = -1;
 export declare class HttpRequestReader {
     private readonly buf;
-    private readonly limits;
     private length;
     private state;
     private lineEnd;
     /** When the head's first byte arrived (the clock given to push). */
     private started;
-    /** buf: the head buffer (its length is the largest head accepted, CRLFCRLF included). */
-    constructor(buf: Uint8Array, limits: RequestLimits);
+    /**
+     * buf: the head buffer (its length is the largest head accepted, CRLFCRLF included).
+     * The limits are given to each call rather than kept: one field less per connection.
+     */
+    constructor(buf: Uint8Array);
     /** Head bytes have arrived and no verdict was taken yet. */
     get inProgress(): boolean;
     /** When the head in progress began (ms, the clock given to push). */
@@ -48,14 +50,14 @@ export declare class HttpRequestReader {
     /** Forget the last head: read the next one. */
     reset(): void;
     /**
-     * Feed data[start, end) at time now. Returns HEAD_MORE when every byte was taken and
+     * Feed data[start, end) at time now, under `limits`. Returns HEAD_MORE when every byte was taken and
      * the head goes on, else the index just past what ended it (the blank line; or `end`
      * when the head broke a size limit, the rest being dropped): then verdict() tells.
      * Empty lines before a request line are skipped (RFC 7230 3.5) and start no clock.
      */
-    push(data: Uint8Array, start: number, end: number, now: number): number;
+    push(data: Uint8Array, start: number, end: number, now: number, limits: RequestLimits): number;
     /** The verdict on the head push() ended. Call once per head, then reset(). */
-    verdict(): RequestVerdict;
+    verdict(limits: RequestLimits): RequestVerdict;
     /**
      * Percent-decode the path of target, in place in buf where the request line's bytes
      * are. Null when malformed or unsafe: a bad escape, control characters, backslashes

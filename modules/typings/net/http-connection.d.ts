@@ -2,8 +2,7 @@
 import TCP from 'embedded:io/socket/tcp';
 import { TimedOwner } from './timed-owner';
 import type { SocketOwner } from './socket-owner';
-import type { HttpRequestReader, HttpRequest } from '../http/request-reader';
-import type { HttpResponseWriter } from '../http/response-writer';
+import type { HttpRequest } from '../http/request-reader';
 import type { Site } from '../http/static-response';
 export declare const STALL_NONE = -1;
 /** A request head in progress: a client sending its head slowly holds a slot for nothing (slowloris). */
@@ -21,30 +20,33 @@ export interface HttpConnectionHost {
     emitError(error: unknown): void;
     /** Give an upgrade at the WebSocket path to the WebSocket server (the connection forgot the socket). */
     handOff(socket: TCP, request: HttpRequest, rest: Uint8Array | undefined): void;
-    /** The connection is gone (closed or handed off): its parts may serve another. */
-    release(connection: HttpConnection, read: Uint8Array, reader: HttpRequestReader, writer: HttpResponseWriter): void;
+    readonly maxRequestLine: number;
+    readonly maxHeaders: number;
+    /** The connection is gone (closed or handed off): its buffers may serve another. */
+    release(connection: HttpConnection, buffers: HttpBuffers): void;
+}
+/** A connection's buffers, pooled by the server: reads, and the head buffer the reader and the writer share. */
+export interface HttpBuffers {
+    read: Uint8Array;
+    head: Uint8Array;
 }
 /** One HTTP connection: reads heads, answers them in order, streams bodies under onWritable. */
 export declare class HttpConnection extends TimedOwner implements SocketOwner {
     private readonly server;
-    private readonly rbuf;
+    private readonly buffers;
     private readonly reader;
     private readonly writer;
     private tcp;
     private rs;
     private re;
     private readable;
-    private pumping;
     private writable;
-    private sending;
-    private lingerWanted;
-    private lingering;
-    /** A response was completed on this connection. */
-    private answered;
+    /** PUMPING | SENDING | LINGER_WANTED | LINGERING | ANSWERED: one field, not five (the heap counts slots). */
+    private flags;
     private idleSince;
-    private lastProgress;
-    private lingerUntil;
-    constructor(server: HttpConnectionHost, read: Uint8Array, reader: HttpRequestReader, writer: HttpResponseWriter);
+    /** While sending: the last write progress; while lingering: when the linger ends. */
+    private mark;
+    constructor(server: HttpConnectionHost, buffers: HttpBuffers, serverName: string | undefined);
     /**
      * How this connection stalls (STALL_*), for a full server choosing whom to close; see
      * stalledSince. A new connection that has sent nothing counts only after FRESH_GRACE:

@@ -80,8 +80,6 @@ export declare class HttpServer extends Emitter<HttpServerEvents> {
     /** Stop listening and close every open connection at once. */
     stop(): void;
     private accept;
-    /** Buffers for one connection: reads, and the head buffer the reader and the writer share. */
-    private newParts;
     /**
      * Full: close the connection that stalls the worst to make room, false if none does:
      * first the request head in progress longest (a client trickling its head, slowloris,
