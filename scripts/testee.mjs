@@ -3,7 +3,15 @@
 // Moddable simulator on the real XS runtime:
 //
 //   node scripts/testee.mjs server [--port P] [--max-message BYTES] [--message-mode] [--max-clients N] [--moddable]
-//   node scripts/testee.mjs client --url ws://127.0.0.1:P [--agent NAME] [--max-message BYTES] [--moddable]
+//   node scripts/testee.mjs client --url ws://127.0.0.1:P [--agent NAME] [--max-message BYTES]
+//                                  [--case-timeout MS] [--deadline MS] [--moddable]
+//
+// The client cuts each step (/getCaseCount, each /runCase, /updateReports) that has not
+// closed after --case-timeout ms (default 60000) and stops the run after --deadline ms
+// (default 1800000, 30 minutes). It exits 0 only when every case ran to its close and the
+// reports were updated; 1, with one sentence on stderr, when the case count is missing,
+// not a whole number or 0, the fuzzing server cannot be reached, a step timed out or the
+// deadline passed; 2 for bad options.
 //
 // --moddable also takes --output DIR (the build folder) and --build-only (build, then exit).
 // Without --moddable this process becomes the sim-host testee (hosts/sim/run.mjs with
@@ -17,7 +25,10 @@ import { parseArgs } from 'node:util';
 
 const role = process.argv[2];
 if (role !== 'server' && role !== 'client') {
-  console.error('usage: node scripts/testee.mjs server|client [options] [--moddable]');
+  console.error(
+    'usage: node scripts/testee.mjs server [--port P] [--max-message BYTES] [--message-mode] [--max-clients N] [--moddable]\n' +
+      '       node scripts/testee.mjs client --url ws://HOST:P [--agent NAME] [--max-message BYTES] [--case-timeout MS] [--deadline MS] [--moddable]',
+  );
   process.exit(2);
 }
 const args = process.argv.slice(3);
@@ -43,10 +54,21 @@ async function runInSimulator() {
       'max-clients': { type: 'string', default: '64' },
       url: { type: 'string' },
       agent: { type: 'string', default: 'moddable-websockets-xs' },
+      'case-timeout': { type: 'string', default: '60000' },
+      deadline: { type: 'string', default: String(30 * 60 * 1000) },
       output: { type: 'string' },
       'build-only': { type: 'boolean', default: false },
     },
   });
+  // The client's bounds, checked as test/testee/fuzzing.ts checks them (the app repeats
+  // the check), before looking for the SDK or building.
+  for (const name of role === 'client' ? ['case-timeout', 'deadline'] : []) {
+    const value = options[name];
+    if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 2147483647) {
+      console.error(`--${name} ${value}: not a whole number of milliseconds from 1 to 2147483647`);
+      process.exit(2);
+    }
+  }
   const moddable = await import('./moddable.mjs');
   const fail = (line) => {
     console.error(`${tag}: ${line}`);
@@ -71,7 +93,14 @@ async function runInSimulator() {
     config = { role, port, maxMessage: Number(options['max-message']), messageMode: options['message-mode'], maxClients: Number(options['max-clients']) };
   } else {
     if (!options.url || !/^ws:\/\/[^/]+/.test(options.url)) fail('--url ws://HOST:PORT (the fuzzing server) is required');
-    config = { role, url: options.url.replace(/\/+$/, ''), agent: options.agent, maxMessage: Number(options['max-message']) };
+    config = {
+      role,
+      url: options.url.replace(/\/+$/, ''),
+      agent: options.agent,
+      maxMessage: Number(options['max-message']),
+      caseTimeout: Number(options['case-timeout']),
+      deadline: Number(options.deadline),
+    };
   }
   const outputDir = options.output ?? join(moddable.root, 'build', 'moddable', 'testee');
   console.log(`${tag}: building hosts/moddable/testee for the ${sdk.host} simulator (${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')})`);

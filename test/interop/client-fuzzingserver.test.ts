@@ -220,7 +220,7 @@ describe('client testee against a fake fuzzingserver', () => {
     expect(testee.stderr()).toBe('');
   }, 50_000 + transferWait(planBytes(cases())));
 
-  it('with zero cases it only asks for the count and updates the reports', async () => {
+  it('with zero cases it only asks for the count and exits 1, saying there is nothing to run', async () => {
     const fake = await fakeFuzzingServer([]);
     cleanup.add(() => new Promise<void>((resolve) => fake.server.close(() => resolve())));
     const testee = spawnTestee(fake.url, 'empty');
@@ -228,10 +228,11 @@ describe('client testee against a fake fuzzingserver', () => {
       if (testee.child.exitCode === null && testee.child.signalCode === null) testee.child.kill('SIGKILL');
     });
     await waitFor(() => testee.child.exitCode !== null, 25_000 + transferWait(0), 'testee exit');
-    expect(await testee.exited, testee.stderr()).toBe(0);
+    expect(await testee.exited, testee.stderr()).toBe(1);
     expect(fake.runs).toEqual([]);
     expect(fake.caseCountRequests).toBe(1);
-    expect(fake.reportAgents).toEqual(['empty']);
-    expect(testee.stdout()).toBe('0 cases\nreports updated\n');
+    expect(fake.reportAgents).toEqual([]);
+    expect(testee.stdout()).toBe('');
+    expect(testee.stderr().trim()).toBe('the fuzzing server has no cases to run (it answered /getCaseCount with "0")');
   });
 });

@@ -2,13 +2,15 @@
 // on the real XS runtime: `npm run testee:server -- --moddable ...` and
 // `npm run testee:client -- --moddable --url ...` (scripts/testee.mjs) build this app
 // with the settings in its config (mcconfig ... role=server|client port=P ...) and run it
-// in mcsim. The logic is test/testee/testees.ts, the same as on the sim host. The client
+// in mcsim. The logic is test/testee/testees.ts and fuzzing.ts, the same as on the sim
+// host. The client (config caseTimeout and deadline in ms: --case-timeout, --deadline)
 // ends with a "testee: exit N" trace, which the launcher turns into its exit status.
 import config from 'mc/config';
 import { startEchoServer } from 'websockets/apps/echo-app';
 import { installModdablePlatform } from 'websockets/moddable-platform';
 import { WebSocketClient } from 'websockets/client';
-import { runFuzzingClient, testeeServerBanner, testeeServerOptions } from 'testees';
+import { testeeServerBanner, testeeServerOptions } from 'testees';
+import { runFuzzingClient } from 'fuzzing-testee';
 
 installModdablePlatform();
 
@@ -21,6 +23,8 @@ if (config.role === 'client') {
     agent: String(config.agent),
     createClient: (options) => new WebSocketClient(options),
     maxMessage: Number(config.maxMessage),
+    caseTimeout: Number(config.caseTimeout),
+    deadline: Number(config.deadline),
     log: line,
     error: (text) => line(`error: ${text}`),
   }).then(
