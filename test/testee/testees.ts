@@ -11,7 +11,16 @@ export interface TesteeServerSettings {
   maxClients: number;
 }
 
-/** The echo testee's server options: stream mode echoes any size in fixed memory. */
+/**
+ * The echo testee's server options. Stream mode (the default) echoes any size in fixed
+ * memory: chunks go back out as fragments as they arrive. Message mode (--message-mode)
+ * holds two buffers of maxMessage per client, and no more: the parser's message buffer
+ * (the whole message is delivered at once) and a send queue that can take its echo whole
+ * (the socket takes a few KiB per onWritable; a send that does not fit the queue is
+ * refused, and the echo would be lost). 64 KiB more keep room for control frames. The
+ * buffers are allocated when a client connects, so a message-mode testee with a large
+ * maxMessage should be run with few --max-clients.
+ */
 export function testeeServerOptions(s: TesteeServerSettings): EchoOptions {
   return {
     port: s.port,
@@ -20,7 +29,7 @@ export function testeeServerOptions(s: TesteeServerSettings): EchoOptions {
     maxMessageSize: s.maxMessage,
     chunkSize: 16384,
     readBufferSize: 16384,
-    sendQueueSize: s.messageMode ? s.maxMessage * 2 + 65536 : 65536,
+    sendQueueSize: s.messageMode ? s.maxMessage + 65536 : 65536,
     sendBufferSize: 16384,
     maxHeaderSize: 8192,
     keepAliveInterval: 0,
