@@ -16,6 +16,7 @@ export const MODDABLE_SUITES = [
   'test/interop/client-fuzzingserver.test.ts',
   'test/app/led-protocol.test.ts',
   'test/app/browser.test.ts',
+  'test/app/hardening.test.ts',
 ];
 
 // The default per-test limit: the time the measured throughput (test/moddable/run.mjs)
