@@ -239,7 +239,8 @@ class Conn {
     }
   }
 
-  write(data: unknown): void {
+  /** Returns the space left, as Moddable's sockets do (they return nothing when the write failed). */
+  write(data: unknown): number {
     if (!this.ready) throw new Error('not ready');
     let bytes: Buffer;
     if (this.format === 'number') bytes = Buffer.from([Number(data) & 0xff]);
@@ -247,13 +248,14 @@ class Conn {
     else if (ArrayBuffer.isView(data)) bytes = Buffer.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     else throw new TypeError('invalid buffer');
     if (bytes.length > this.writable) throw new Error('would block');
-    if (bytes.length === 0) return;
+    if (bytes.length === 0) return this.writable;
     const count = bytes.length;
     this.outstanding += count;
     this.socket!.write(bytes, (error) => {
       this.outstanding -= count;
       if (!error) this.trigger(WRITABLE);
     });
+    return this.writable;
   }
 
   /** Stop all callbacks and let go of the socket (flushing accepted writes first). */

@@ -30,7 +30,8 @@ declare module 'embedded:io/socket/tcp' {
     read(): ArrayBuffer | undefined;
     read(count: number): ArrayBuffer | undefined;
     read(buffer: ArrayBuffer | ArrayBufferView): number | undefined;
-    write(data: BufferSource): void;
+    /** Moddable returns the space left after the write, and nothing when the write failed. */
+    write(data: BufferSource): number | void;
     close(): void;
     format: 'buffer' | 'number';
     /** Moddable extension on some platforms: the remote endpoint. */

@@ -7,7 +7,7 @@
 
 import TCP from 'embedded:io/socket/tcp';
 import { TimedOwner } from './timed-owner';
-import { closeSocket, disownSocket, openOwnedSocket } from './socket-owner';
+import { closeSocket, disownSocket, openOwnedSocket, writeSocket } from './socket-owner';
 import type { SocketOwner } from './socket-owner';
 import { platformNow } from './platform';
 import { HEAD_MORE, HttpRequestReader } from '../http/request-reader';
@@ -251,10 +251,9 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
         return;
       }
       try {
-        // Moddable's typings narrow write() to its ByteBuffer; a flash view or bytes are both fine.
-        tcp.write(piece as Uint8Array<ArrayBuffer>);
+        writeSocket(tcp, piece);
       } catch {
-        this.destroy(); // the peer went away
+        this.destroy(); // the peer went away, or the write failed
         return;
       }
       writer.advance(n);

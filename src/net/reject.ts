@@ -4,7 +4,7 @@
 
 import TCP from 'embedded:io/socket/tcp';
 import Timer from 'timer';
-import { closeSocket } from './socket-owner';
+import { closeSocket, writeSocket } from './socket-owner';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -38,7 +38,7 @@ export function refuse(socket: TCP, response: Uint8Array, options: RefuseOptions
       if (answered || count < response.length) return;
       answered = true;
       try {
-        this.write(response);
+        writeSocket(this, response);
       } catch {
         finish(this);
         return;

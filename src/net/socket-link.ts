@@ -10,7 +10,7 @@ import type { MessageType } from '../websocket/protocol';
 import { textCodec, utf8Length } from '../bytes/utf8';
 import type { ConnectionHandler, ConnectionOptions } from '../websocket/connection';
 import { SendQueue } from './send-queue';
-import { closeSocket, disownSocket, openOwnedSocket } from './socket-owner';
+import { closeSocket, disownSocket, openOwnedSocket, writeSocket } from './socket-owner';
 import type { SocketOwner } from './socket-owner';
 import { platformNow, platformRandom } from './platform';
 import { TimedOwner } from './timed-owner';
@@ -237,7 +237,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
       // ever come to flush the queue (and reading stops once it is half full).
       const n = Math.min(end - start, this.writable);
       try {
-        socket.write(start === 0 && n === data.length ? data : data.subarray(start, start + n));
+        writeSocket(socket, start === 0 && n === data.length ? data : data.subarray(start, start + n));
         this.writable -= n;
       } catch {
         this.lost();
@@ -259,7 +259,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
     if (!socket) return;
     if (this.queue.length > 0 && this.writable > 0) {
       try {
-        const sent = this.queue.drain(this.writable, (piece) => socket.write(piece));
+        const sent = this.queue.drain(this.writable, (piece) => writeSocket(socket, piece));
         this.writable -= sent;
         if (sent > 0) {
           this.connection.outputProgressed();

@@ -49,3 +49,17 @@ export function closeSocket(socket: TCP): void {
     // already closed
   }
 }
+
+// Moddable's socket modules (lin, lwip) return the space left after a write, and nothing
+// when the write failed: they trace "write failed", and lin never reports that error
+// afterwards, so a socket would be written again and again (until SIGPIPE, unblocked).
+// Once the host has shown it returns a count, a write that returns none has failed.
+let hostCountsSpace = false;
+
+/** socket.write(bytes); throws when the host reports that the write failed. */
+export function writeSocket(socket: TCP, bytes: ArrayBuffer | ArrayBufferView): void {
+  // Moddable's typings narrow write() to its ByteBuffer; a flash view or bytes are both fine.
+  const left: unknown = socket.write(bytes as Uint8Array<ArrayBuffer>);
+  if (typeof left === 'number') hostCountsSpace = true;
+  else if (hostCountsSpace) throw new Error('write failed');
+}

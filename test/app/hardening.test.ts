@@ -8,6 +8,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, LedAppProcess, ROOT, closeClients, sleep, stopApps, until } from './helpers';
+import { inProcessOnly } from '../moddable/mode';
 
 let app: LedAppProcess;
 
@@ -116,7 +117,13 @@ describe('a congested client', () => {
     reader = null;
   });
 
-  it('ends on the colour the LED shows: what it missed while it did not read is made good once it drains', async () => {
+  // Moddable's desktop socket cannot hold a full send buffer: it reports 1,536 bytes
+  // writable whenever the kernel has any room, and a write the kernel refuses fails
+  // ("write failed"), so there the congested client is dropped (its page reconnects and
+  // gets the colour of the moment), never "behind". The ESP32's lwip counts exactly.
+  inProcessOnly(
+    "Moddable's lin socket drops a client whose kernel buffer is full (a failed write) instead of holding back: it is never behind there",
+  )('ends on the colour the LED shows: what it missed while it did not read is made good once it drains', async () => {
     // A phone that stops reading (a 2 KiB receive buffer, so its share of the server fills soon).
     const proc = spawn('/usr/bin/python3', [join(ROOT, 'test/app/peers/slow_reader.py'), String(app.port), new URL(app.wsUrl()).pathname + new URL(app.wsUrl()).search]);
     reader = proc;
