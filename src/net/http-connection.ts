@@ -250,10 +250,14 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
         this.destroy(); // the head promised a length we cannot deliver
         return;
       }
+      let ok: boolean;
       try {
-        writeSocket(tcp, piece);
+        ok = writeSocket(tcp, piece);
       } catch {
-        this.destroy(); // the peer went away, or the write failed
+        ok = false; // the peer went away
+      }
+      if (!ok) {
+        this.destroy();
         return;
       }
       writer.advance(n);

@@ -37,9 +37,13 @@ export function refuse(socket: TCP, response: Uint8Array, options: RefuseOptions
     onWritable(count: number) {
       if (answered || count < response.length) return;
       answered = true;
+      let ok: boolean;
       try {
-        writeSocket(this, response);
+        ok = writeSocket(this, response);
       } catch {
+        ok = false;
+      }
+      if (!ok) {
         finish(this);
         return;
       }

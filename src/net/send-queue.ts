@@ -41,11 +41,11 @@ export class SendQueue {
    * Hand up to `limit` queued bytes to `write` (one or two contiguous pieces) and drop
    * them from the queue. Returns the number of bytes written.
    */
-  drain(limit: number, write: (data: Uint8Array) => void): number {
+  drain(limit: number, write: (data: Uint8Array) => boolean | void): number {
     let written = 0;
     while (this.size > 0 && written < limit) {
       const n = Math.min(this.size, this.ring.length - this.head, limit - written);
-      write(this.ring.subarray(this.head, this.head + n));
+      if (write(this.ring.subarray(this.head, this.head + n)) === false) return -1; // the write failed
       this.head += n;
       if (this.head === this.ring.length) this.head = 0;
       this.size -= n;

@@ -237,7 +237,10 @@ export class SocketLink extends TimedOwner implements SocketOwner {
       // ever come to flush the queue (and reading stops once it is half full).
       const n = Math.min(end - start, this.writable);
       try {
-        writeSocket(socket, start === 0 && n === data.length ? data : data.subarray(start, start + n));
+        if (!writeSocket(socket, start === 0 && n === data.length ? data : data.subarray(start, start + n))) {
+          this.lost();
+          return;
+        }
         this.writable -= n;
       } catch {
         this.lost();
@@ -260,6 +263,10 @@ export class SocketLink extends TimedOwner implements SocketOwner {
     if (this.queue.length > 0 && this.writable > 0) {
       try {
         const sent = this.queue.drain(this.writable, (piece) => writeSocket(socket, piece));
+        if (sent < 0) {
+          this.lost();
+          return;
+        }
         this.writable -= sent;
         if (sent > 0) {
           this.connection.outputProgressed();

@@ -56,10 +56,14 @@ export function closeSocket(socket: TCP): void {
 // Once the host has shown it returns a count, a write that returns none has failed.
 let hostCountsSpace = false;
 
-/** socket.write(bytes); throws when the host reports that the write failed. */
-export function writeSocket(socket: TCP, bytes: ArrayBuffer | ArrayBufferView): void {
+/**
+ * socket.write(bytes); false when the host reports that the write failed. It returns
+ * rather than throws: a debug build stops in xsbug at every throw.
+ */
+export function writeSocket(socket: TCP, bytes: ArrayBuffer | ArrayBufferView): boolean {
   // Moddable's typings narrow write() to its ByteBuffer; a flash view or bytes are both fine.
   const left: unknown = socket.write(bytes as Uint8Array<ArrayBuffer>);
   if (typeof left === 'number') hostCountsSpace = true;
-  else if (hostCountsSpace) throw new Error('write failed');
+  else if (hostCountsSpace) return false;
+  return true;
 }

@@ -13,6 +13,6 @@ export declare class SendQueue {
      * Hand up to `limit` queued bytes to `write` (one or two contiguous pieces) and drop
      * them from the queue. Returns the number of bytes written.
      */
-    drain(limit: number, write: (data: Uint8Array) => void): number;
+    drain(limit: number, write: (data: Uint8Array) => boolean | void): number;
     clear(): void;
 }

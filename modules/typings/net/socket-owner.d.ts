@@ -13,6 +13,9 @@ export declare function openOwnedSocket(options: TCPOptions, owner: SocketOwner)
 export declare function disownSocket(socket: TCP): void;
 /** Close a socket; one the host has already closed (after an error, or taken over) throws, and is fine. */
 export declare function closeSocket(socket: TCP): void;
-/** socket.write(bytes); throws when the host reports that the write failed. */
-export declare function writeSocket(socket: TCP, bytes: ArrayBuffer | ArrayBufferView): void;
+/**
+ * socket.write(bytes); false when the host reports that the write failed. It returns
+ * rather than throws: a debug build stops in xsbug at every throw.
+ */
+export declare function writeSocket(socket: TCP, bytes: ArrayBuffer | ArrayBufferView): boolean;
 export {};
