@@ -44,31 +44,23 @@ import {
   sleep,
   startTargets,
   table,
+  FD_SLACK,
 } from './targets.mjs';
 
 const TAG = 'fuzz';
 const USAGE = 'npm run fuzz -- [--frames N (100000)] [--seed S] [--target sim|moddable|both] [--app led|echo|both] [--concurrency C] [--case I] [--verbose]';
-const { values, hosts } = parseOptions(TAG, USAGE, {
+const { values, hosts, apps: APPS, seed: SEED } = parseOptions(TAG, USAGE, {
   frames: { type: 'string' },
-  seed: { type: 'string' },
-  app: { type: 'string' },
   concurrency: { type: 'string' },
   case: { type: 'string' },
   verbose: { type: 'boolean' },
 });
 const FRAMES = intOption(TAG, 'frames', values.frames, 100_000, 1);
-const SEED = values.seed ?? String(Math.floor(Math.random() * 1e9));
-const APPS = values.app === undefined || values.app === 'both' ? ['led', 'echo'] : [values.app];
-if (!APPS.every((a) => a === 'led' || a === 'echo')) {
-  console.error(`${TAG}: --app ${values.app}: led, echo or both`);
-  process.exit(2);
-}
 const ONLY = values.case === undefined ? null : intOption(TAG, 'case', values.case, 0, 0);
 const VERBOSE = values.verbose || ONLY !== null;
 
 /** A frame the fuzzer would have to complete beyond this many bytes is reset instead. */
 const COMPLETION_CAP = 64 * 1024;
-const FD_SLACK = 3;
 
 // ---- the reference: what the server must do with a byte stream --------------------------------
 

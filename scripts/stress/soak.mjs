@@ -46,25 +46,17 @@ import {
   startMonitor,
   startTargets,
   table,
+  FD_SLACK,
 } from './targets.mjs';
 
 const TAG = 'soak';
 const USAGE = 'npm run soak -- [--minutes N (2)] [--clients K (8, per app)] [--target sim|moddable|both] [--app led|echo|both] [--seed S]';
-const { values, hosts } = parseOptions(TAG, USAGE, {
+const { values, hosts, apps: APPS, seed: SEED } = parseOptions(TAG, USAGE, {
   minutes: { type: 'string' },
   clients: { type: 'string' },
-  app: { type: 'string' },
-  seed: { type: 'string' },
 });
 const MINUTES = intOption(TAG, 'minutes', values.minutes, 2, 0.05, 24 * 60);
 const CLIENTS = intOption(TAG, 'clients', values.clients, 8, 1, 60);
-const APPS = values.app === undefined || values.app === 'both' ? ['led', 'echo'] : [values.app];
-if (!APPS.every((a) => a === 'led' || a === 'echo')) {
-  console.error(`${TAG}: --app ${values.app}: led, echo or both`);
-  process.exit(2);
-}
-const SEED = values.seed ?? String(Math.floor(Math.random() * 1e9));
-const FD_SLACK = 3;
 
 class Skip extends Error {}
 

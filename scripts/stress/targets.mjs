@@ -38,10 +38,16 @@ export const now = () => performance.now();
  * the default is both with $MODDABLE set, else sim; --target moddable without $MODDABLE
  * prints SKIPPED and exits 0 (as npm run test:moddable does).
  */
+/** Open fds a server may hold after a run beyond what it held before (listeners, timers' fds). */
+export const FD_SLACK = 3;
+
 export function parseOptions(tag, usage, options) {
   let values;
   try {
-    ({ values } = parseArgs({ args: process.argv.slice(2), options: { ...options, target: { type: 'string' }, help: { type: 'boolean' } } }));
+    ({ values } = parseArgs({
+      args: process.argv.slice(2),
+      options: { ...options, target: { type: 'string' }, app: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean' } },
+    }));
   } catch (error) {
     console.error(`${tag}: ${error.message}\nusage: ${usage}`);
     process.exit(2);
@@ -55,6 +61,12 @@ export function parseOptions(tag, usage, options) {
     console.error(`${tag}: --target ${target}: sim, moddable or both\nusage: ${usage}`);
     process.exit(2);
   }
+  const apps = values.app === undefined || values.app === 'both' ? ['led', 'echo'] : [values.app];
+  if (!apps.every((a) => a === 'led' || a === 'echo')) {
+    console.error(`${tag}: --app ${values.app}: led, echo or both`);
+    process.exit(2);
+  }
+  const seed = values.seed ?? String(Math.floor(Math.random() * 1e9));
   const hosts = target === 'both' ? ['sim', 'moddable'] : [target];
   if (hosts.includes('moddable') && !process.env.MODDABLE) {
     if (target === 'moddable') {
@@ -63,7 +75,7 @@ export function parseOptions(tag, usage, options) {
     }
     hosts.splice(hosts.indexOf('moddable'), 1);
   }
-  return { values, hosts };
+  return { values, hosts, apps, seed };
 }
 
 /** A whole number option within [min, max], or exit 2. */
