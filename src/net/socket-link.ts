@@ -94,6 +94,12 @@ export class SocketLink extends TimedOwner implements SocketOwner {
   private readonly closeTimeout: number;
   private readonly isServer: boolean;
   private pumping = false;
+  /**
+   * The socket failed under a write (or the queue overflowed): what the connection is told
+   * from the timer, with a fresh stack ('' = the transport closed, else the abort reason);
+   * null when nothing is pending. See loseLater().
+   */
+  private lossPending: string | null = null;
 
   constructor(connectionOptions: ConnectionOptions, linkOptions: LinkOptions, events: LinkEvents) {
     super();
@@ -183,11 +189,19 @@ export class SocketLink extends TimedOwner implements SocketOwner {
 
   /** Call after any operation on the connection: re-arms the timer for its next deadline. */
   settle(): void {
+    if (this.lossPending !== null) return; // its timer is armed; the connection is done
     const at = Math.min(this.connection.nextTimeout(), this.closeAt());
     this.armDeadline(this.socket ? at : Infinity);
   }
 
   protected override onDeadline(): void {
+    const loss = this.lossPending;
+    if (loss !== null) {
+      this.lossPending = null;
+      if (loss) this.connection.abort(loss);
+      else this.connection.transportClosed();
+      return;
+    }
     if (platformNow() >= this.closeAt()) {
       this.closeSocket();
       return;
@@ -238,12 +252,12 @@ export class SocketLink extends TimedOwner implements SocketOwner {
       const n = Math.min(end - start, this.writable);
       try {
         if (!writeSocket(socket, start === 0 && n === data.length ? data : data.subarray(start, start + n))) {
-          this.lost();
+          this.loseLater('');
           return;
         }
         this.writable -= n;
       } catch {
-        this.lost();
+        this.loseLater('');
         return;
       }
       start += n;
@@ -252,8 +266,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
     if (!this.queue.push(data, start, end)) {
       // Only control frames and handshake bytes can get here (data is admitted by
       // canSend): the peer has stopped reading. Drop it rather than grow.
-      this.closeSocket();
-      this.connection.abort('send queue overflow: the peer does not read');
+      this.loseLater('send queue overflow: the peer does not read');
     }
   }
 
@@ -298,6 +311,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
     // nothing, until the peer closes (onError) or the deadline passes, or, after a failure,
     // the peer has gone quiet (LINGER_QUIET). ECMA-419 sockets cannot half-close (no
     // shutdown), so we cannot send our FIN at once and wait for the peer's, as ws does.
+    if (this.lossPending !== null) return; // the socket is closed; the timer reports the loss
     const refused = this.isServer && this.wroteAny && !this.connection.wasOpened;
     this.lingering = refused || failed;
     if (!this.socket || (this.queue.length === 0 && !this.lingering)) {
@@ -325,6 +339,21 @@ export class SocketLink extends TimedOwner implements SocketOwner {
   private lost(): void {
     this.closeSocket();
     this.connection.transportClosed();
+  }
+
+  /**
+   * A write failed: close the socket now (nothing more is written to it) and tell the
+   * connection from the timer. write() runs inside whatever sent (often an application's
+   * message handler, itself inside onReadable): reporting the close there would run the
+   * close handlers nested on top of that call chain, deep enough to overflow a device's
+   * JavaScript stack (384 slots in Moddable's simulator, 512 on the Atom Lite; XS then
+   * aborts, and a device reboots), and the sender would see its connection close inside
+   * its own send().
+   */
+  private loseLater(reason: string): void {
+    this.closeSocket();
+    this.lossPending = reason;
+    this.armDeadline(0); // due now: the timer runs it from the event loop
   }
 
   private closeSocket(): void {

@@ -79,17 +79,37 @@ import tmp from 'tmp';
 
 const require = createRequire(import.meta.url);
 
+/** The device modules (`embedded:io/socket/tcp`, `embedded:io/socket/listener`, `timer`) as the synchronous fakes of fakes/fake-io.ts. */
+const FAKE_DEVICE_MODULES = {
+  'embedded:io/socket/tcp': fileURLToPath(new URL('./fakes/tcp.ts', import.meta.url)),
+  'embedded:io/socket/listener': fileURLToPath(new URL('./fakes/listener.ts', import.meta.url)),
+  timer: fileURLToPath(new URL('./fakes/timer.ts', import.meta.url)),
+};
+
 /**
  * Bundle a TypeScript/JavaScript entry (and everything it imports) into one
  * strict-mode ES2022 script (an IIFE) that XS can evaluate.
  * @param {string | URL} entryPath
+ * @param {{ fakeDevice?: boolean }} [options] fakeDevice: resolve the device's socket
+ *   and timer modules to the fakes of fakes/fake-io.ts (xsnap has no sockets)
  * @returns {Promise<string>} the code
  */
-export async function bundle(entryPath) {
+export async function bundle(entryPath, { fakeDevice = false } = {}) {
   const entry = entryPath instanceof URL ? fileURLToPath(entryPath) : path.resolve(String(entryPath));
+  const plugins = fakeDevice
+    ? [
+        {
+          name: 'fake-device-modules',
+          setup(build) {
+            build.onResolve({ filter: /^(embedded:io\/socket\/(tcp|listener)|timer)$/ }, (args) => ({ path: FAKE_DEVICE_MODULES[args.path] }));
+          },
+        },
+      ]
+    : [];
   let result;
   try {
     result = await esbuild.build({
+      plugins,
       entryPoints: [entry],
       bundle: true,
       format: 'iife',

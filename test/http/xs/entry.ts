@@ -6,7 +6,7 @@ import { HttpServer } from '../../../src/net/http-server';
 import { MemoryStore } from '../../../src/http/static-store';
 import { WebSocketServer } from '../../../src/net/server';
 import { latin1Text } from '../../../src/http/head';
-import { FakeConn, advance, lastListener, now, timerCount } from './fake-io';
+import { FakeConn, advance, lastListener, now, timerCount } from '../../xs/fakes/fake-io';
 
 declare const gc: () => void;
 declare const issueCommand: (message: ArrayBuffer) => ArrayBuffer;

@@ -1,36 +1,10 @@
 // node test/http/xs/run.mjs: HttpServer inside the real XS engine (xsnap), over the fake
-// sockets of fake-io.ts (test/http/xs.test.ts runs it in a child process, as
+// sockets of test/xs/fakes/fake-io.ts (test/http/xs.test.ts runs it in a child process, as
 // @agoric/xsnap locks down the process that loads it). Prints one JSON line:
 // { passed, failures, slotsPerConnection, bufferBytesPerConnection, xs }.
-import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
-import { runInXs, xsVersion } from '../../xs/xs-run.mjs';
+import { bundle, runInXs, xsVersion } from '../../xs/xs-run.mjs';
 
-const here = (file) => fileURLToPath(new URL(file, import.meta.url));
-const alias = {
-  'embedded:io/socket/tcp': here('./tcp.ts'),
-  'embedded:io/socket/listener': here('./listener.ts'),
-  timer: here('./timer.ts'),
-};
-const result = await esbuild.build({
-  entryPoints: [here('./entry.ts')],
-  bundle: true,
-  format: 'iife',
-  target: 'es2022',
-  platform: 'neutral',
-  write: false,
-  logLevel: 'silent',
-  banner: { js: '"use strict";' },
-  plugins: [
-    {
-      name: 'device-modules',
-      setup(build) {
-        build.onResolve({ filter: /^(embedded:io\/socket\/(tcp|listener)|timer)$/ }, (args) => ({ path: alias[args.path] }));
-      },
-    },
-  ],
-});
-const code = result.outputFiles[0].text;
+const code = await bundle(new URL('./entry.ts', import.meta.url), { fakeDevice: true });
 const decoder = new TextDecoder();
 
 async function run(memoryConnections) {

@@ -1,11 +1,14 @@
 // Synchronous stand-ins for `embedded:io/socket/tcp`, `embedded:io/socket/listener` and
-// `timer`, for running HttpServer inside the XS engine (xsnap has no sockets): the test
+// `timer`, for running the servers and the client inside the XS engine (xsnap has no
+// sockets; bundle(entry, { fakeDevice: true }) in ../xs-run.mjs wires them in): the test
 // drives every callback itself, with the device's semantics (exact-size reads,
 // all-or-nothing writes within the last onWritable count, callbacks with `this` = the
 // instance) and a manual clock.
 
 export interface FakeOptions {
   from?: FakeTCP;
+  address?: string;
+  port?: number;
   nodelay?: boolean;
   onReadable?: (this: FakeTCP, count: number) => void;
   onWritable?: (this: FakeTCP, count: number) => void;
@@ -22,6 +25,12 @@ export class FakeConn {
   closed = false;
   writes: number[] = [];
   options: FakeOptions = {};
+  /**
+   * The peer is gone: write() fails as Moddable's lin socket does (nothing written, no
+   * count returned). Declared, not initialized: an idle connection's slots are measured
+   * with this object included, and a field would add one.
+   */
+  declare broken?: boolean;
 
   get available(): number {
     return this.inbound.length - this.inHead;
@@ -58,11 +67,21 @@ export class FakeConn {
 
 const conns = new WeakMap<FakeTCP, FakeConn>();
 let accepting: FakeConn | null = null;
+/** The connection a client (new TCP({ address, port })) opened last: the test plays its server. */
+export let lastOutgoing: FakeConn | null = null;
 
 export class FakeTCP {
   options: FakeOptions;
   constructor(options: FakeOptions) {
     this.options = options;
+    if (options.address !== undefined) {
+      const conn = new FakeConn();
+      conn.owner = this;
+      conn.options = options;
+      conns.set(this, conn);
+      lastOutgoing = conn;
+      return;
+    }
     if (accepting) {
       conns.set(this, accepting);
       accepting.owner = this;
@@ -91,13 +110,16 @@ export class FakeTCP {
     return buffer.length;
   }
 
-  write(data: ArrayBuffer | ArrayBufferView): void {
+  /** Returns the space left, as Moddable's sockets do; nothing when the write failed. */
+  write(data: ArrayBuffer | ArrayBufferView): number | undefined {
     const conn = this.conn();
+    if (conn.broken) return undefined;
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.length > conn.writable) throw new Error('would block');
     conn.writable -= bytes.length;
     conn.writes.push(bytes.length);
     for (let i = 0; i < bytes.length; i++) conn.out.push(bytes[i]);
+    return conn.writable;
   }
 
   close(): void {
