@@ -29,12 +29,17 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
     return !!list && list.length > 0;
   }
 
-  protected emit<K extends keyof Events>(event: K, ...args: ArgsOf<Events[K]>): void {
-    const list = this.listeners[event];
+  /**
+   * Call each listener of `event` with the arguments (at most five: 'chunk' has the
+   * most). Fixed parameters, not a rest array: emit runs per message, and a rest
+   * parameter would allocate an array each time (the hot path allocates nothing).
+   */
+  protected emit<K extends keyof Events, A extends unknown[] = ArgsOf<Events[K]>>(event: K, a?: A[0], b?: A[1], c?: A[2], d?: A[3], e?: A[4]): void {
+    const list = this.listeners[event] as ((a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => void)[] | undefined;
     if (!list) return;
     for (let i = 0; i < list.length; i++) {
       try {
-        (list[i] as (...a: ArgsOf<Events[K]>) => void)(...args);
+        list[i](a, b, c, d, e);
       } catch (error) {
         if (event !== 'error') this.reportError(error);
       }

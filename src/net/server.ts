@@ -8,7 +8,7 @@ import { boundPort, closeListener, listen } from './listen';
 import TCP from 'embedded:io/socket/tcp';
 import { SocketLink, checkLinkOptions } from './socket-link';
 import { refuse } from './reject';
-import type { LinkEvents, LinkOptions } from './socket-link';
+import type { LinkOptions } from './socket-link';
 import { CloseCode } from '../websocket/protocol';
 import type { MessageType } from '../websocket/protocol';
 import { ReadyState } from '../websocket/connection';
@@ -74,44 +74,49 @@ export interface ServerEvents {
 }
 
 /**
- * One client: its entry in the server's table and the events of its link, reported as
- * the server's events under the client's endpoint. A class with prototype methods, not
- * closures per client: in XS each closure costs ~11 heap slots per connection.
+ * One client: its entry in the server's table and its link, whose events it reports as
+ * the server's events under the client's endpoint. It is the link (a subclass), so a
+ * client costs one object and its events reach the server without a forwarding call.
  */
-class ServerClient implements LinkEvents {
+class ServerClient extends SocketLink {
   endpoint = '';
   /** Opened (the 101 went out) and not yet closed. */
   isOpen = false;
-  link!: SocketLink;
 
-  constructor(private readonly server: WebSocketServer) {}
+  constructor(
+    private readonly server: WebSocketServer,
+    connectionOptions: ConnectionOptions,
+    linkOptions: LinkOptions,
+  ) {
+    super(connectionOptions, linkOptions);
+  }
 
   // Events before the client is registered (endpoint '') are ignored, as its socket is
   // still being attached.
-  open(protocol: string): void {
+  override open(protocol: string): void {
     if (this.endpoint === '') return;
     this.isOpen = true;
     this.server.clientOpened(this, protocol);
   }
 
-  message(type: MessageType, data: Uint8Array, start: number, end: number): void {
+  override message(type: MessageType, data: Uint8Array, start: number, end: number): void {
     this.server.clientMessage(this, deliver(type, data, start, end), type === 'text');
   }
 
-  chunk(type: MessageType, data: Uint8Array, start: number, end: number, first: boolean, last: boolean): void {
+  override chunk(type: MessageType, data: Uint8Array, start: number, end: number, first: boolean, last: boolean): void {
     this.server.clientChunk(this, data.subarray(start, end), type === 'text', first, last);
   }
 
-  drained(): void {
+  override drained(): void {
     if (this.isOpen) this.server.clientDrained(this);
   }
 
-  close(code: number, reason: string, wasClean: boolean): void {
+  override close(code: number, reason: string, wasClean: boolean): void {
     if (this.endpoint === '') return;
     this.server.clientClosed(this, code, reason, wasClean);
   }
 
-  error(error: unknown): void {
+  override error(error: unknown): void {
     this.server.clientError(error);
   }
 }
@@ -182,7 +187,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     let sent = 0;
     for (const client of this.clients.values()) {
       if (!client.isOpen) continue;
-      if (bytes ? client.link.sendBytes(type, bytes) : client.link.sendText(data as string)) sent++;
+      if (bytes ? client.sendBytes(type, bytes) : client.sendText(data as string)) sent++;
     }
     return sent;
   }
@@ -194,31 +199,31 @@ export class WebSocketServer extends Emitter<ServerEvents> {
 
   sendText(endpoint: string, text: string): boolean {
     const client = this.clients.get(endpoint);
-    return !!client && client.isOpen && client.link.sendText(text);
+    return !!client && client.isOpen && client.sendText(text);
   }
 
   sendBinary(endpoint: string, data: ArrayBuffer | ArrayBufferView): boolean {
     const client = this.clients.get(endpoint);
-    return !!client && client.isOpen && client.link.sendBytes('binary', asBytes(data));
+    return !!client && client.isOpen && client.sendBytes('binary', asBytes(data));
   }
 
   /** One fragment of a message of unknown length to one client (streaming, echo). */
   sendFragment(endpoint: string, data: ArrayBuffer | ArrayBufferView, isText: boolean, first: boolean, last: boolean): boolean {
     const client = this.clients.get(endpoint);
-    return !!client && client.isOpen && client.link.sendFragment(isText ? 'text' : 'binary', asBytes(data), first, last);
+    return !!client && client.isOpen && client.sendFragment(isText ? 'text' : 'binary', asBytes(data), first, last);
   }
 
   /** Bytes queued for one client (0 if unknown). */
   bufferedAmount(endpoint: string): number {
-    return this.clients.get(endpoint)?.link.bufferedAmount ?? 0;
+    return this.clients.get(endpoint)?.bufferedAmount ?? 0;
   }
 
   /** Close one client with a close handshake. False if unknown. */
   disconnectClient(endpoint: string, code: number = CloseCode.Normal, reason = ''): boolean {
     const client = this.clients.get(endpoint);
     if (!client) return false;
-    client.link.connection.close(code, reason);
-    client.link.settle();
+    client.connection.close(code, reason);
+    client.settle();
     return true;
   }
 
@@ -228,8 +233,8 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     if (this.listener) closeListener(this.listener);
     this.listener = null;
     for (const client of [...this.clients.values()]) {
-      client.link.connection.close(CloseCode.GoingAway, 'server stopping');
-      client.link.settle();
+      client.connection.close(CloseCode.GoingAway, 'server stopping');
+      client.settle();
     }
   }
 
@@ -254,12 +259,10 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     if (o.maxReceiveFrameSize !== undefined) connectionOptions.maxFrameSize = o.maxReceiveFrameSize;
     if (o.chunkSize !== undefined) connectionOptions.chunkSize = o.chunkSize;
     const linkOptions: LinkOptions = { readBufferSize: o.readBufferSize ?? 512, sendQueueSize: o.sendQueueSize ?? 2048 };
-    const client = new ServerClient(this);
-    client.link = new SocketLink(connectionOptions, linkOptions, client);
-    client.link.attach({ from: socket, nodelay: true });
-    client.endpoint = this.endpointOf(client.link);
-    this.clients.set(client.endpoint, client);
-    const link = client.link;
+    const link = new ServerClient(this, connectionOptions, linkOptions);
+    link.attach({ from: socket, nodelay: true });
+    link.endpoint = this.endpointOf(link);
+    this.clients.set(link.endpoint, link);
     const handshake: ServerHandshakeOptions = { path: o.prefix ?? '/' };
     if (o.subprotocols) handshake.subprotocols = o.subprotocols;
     if (o.checkOrigin) handshake.checkOrigin = o.checkOrigin;

@@ -73,10 +73,17 @@ export function checkLinkOptions(options: LinkOptions): void {
   }
 }
 
-export class SocketLink extends TimedOwner implements SocketOwner {
+/**
+ * The link is its connection's handler (ConnectionHandler): the connection's bytes go
+ * straight to write(), its events to the methods below, which pass them to `events`. A
+ * subclass (the server's client entry) overrides those methods instead: one object per
+ * connection and no forwarding call on the way to the application, which keeps a
+ * device's stack shallow (a message's handler sends from inside the read).
+ */
+export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHandler {
   readonly connection: WebSocketConnection;
-  /** @internal What the link reports to its owner (through LinkHandler, and drained()). */
-  readonly events: LinkEvents;
+  /** @internal What the link reports to its owner, unless a subclass overrides the event methods. */
+  readonly events: LinkEvents | undefined;
   private socket: TCP | null = null;
   private readonly readBuffer: Uint8Array;
   private readonly queue: SendQueue;
@@ -101,7 +108,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
    */
   private lossPending: string | null = null;
 
-  constructor(connectionOptions: ConnectionOptions, linkOptions: LinkOptions, events: LinkEvents) {
+  constructor(connectionOptions: ConnectionOptions, linkOptions: LinkOptions, events?: LinkEvents) {
     super();
     checkLinkOptions(linkOptions);
     this.readBuffer = new Uint8Array(linkOptions.readBufferSize ?? 1024);
@@ -110,10 +117,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
     this.closeTimeout = connectionOptions.closeTimeout ?? 5000;
     this.isServer = connectionOptions.role === 'server';
     this.events = events;
-    this.connection = new WebSocketConnection(
-      { random: platformRandom(), now: platformNow, ...connectionOptions },
-      new LinkHandler(this),
-    );
+    this.connection = new WebSocketConnection({ random: platformRandom(), now: platformNow, ...connectionOptions }, this);
   }
 
   /** Open the socket: a new connection (address/port) or an accepted one (from). */
@@ -240,7 +244,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
     this.settle();
   }
 
-  /** @internal The connection's bytes (LinkHandler). */
+  /** @internal The connection's bytes (ConnectionHandler). */
   write(data: Uint8Array, start: number, end: number): void {
     const socket = this.socket;
     if (!socket) return;
@@ -284,7 +288,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
         if (sent > 0) {
           this.connection.outputProgressed();
           if (this.quietUntil !== Infinity) this.quietUntil = platformNow() + LINGER_QUIET;
-          if (this.queue.length === 0 && !this.ending) this.events.drained?.();
+          if (this.queue.length === 0 && !this.ending) this.drained();
         }
       } catch {
         this.lost();
@@ -301,7 +305,7 @@ export class SocketLink extends TimedOwner implements SocketOwner {
 
   /**
    * @internal The connection is done with the transport: close once the queue is flushed
-   * (LinkHandler). `failed`: see ConnectionHandler.end.
+   * (ConnectionHandler). `failed`: see ConnectionHandler.end.
    */
   end(failed = false): void {
     // A handshake this server refused (the rest of the request may still be unread or on
@@ -369,50 +373,46 @@ export class SocketLink extends TimedOwner implements SocketOwner {
       closeSocket(socket);
     }
   }
-}
 
-/**
- * The connection's handler for a link: bytes and the end of the transport go to the
- * link, events to its owner (a client or server), each only if the owner has it. A
- * class with prototype methods, not an object of closures: in XS each closure costs
- * ~11 heap slots per connection; this costs 3.
- */
-class LinkHandler implements ConnectionHandler {
-  constructor(private readonly link: SocketLink) {}
+  // The connection's events (ConnectionHandler), passed to `events`; see the class comment.
 
-  write(data: Uint8Array, start: number, end: number): void {
-    this.link.write(data, start, end);
-  }
-
-  end(failed?: boolean): void {
-    this.link.end(failed);
-  }
-
+  /** @internal */
   open(protocol: string): void {
-    this.link.events.open?.(protocol);
+    this.events?.open?.(protocol);
   }
 
+  /** @internal */
   message(type: MessageType, data: Uint8Array, start: number, end: number): void {
-    this.link.events.message?.(type, data, start, end);
+    this.events?.message?.(type, data, start, end);
   }
 
+  /** @internal */
   chunk(type: MessageType, data: Uint8Array, start: number, end: number, first: boolean, last: boolean): void {
-    this.link.events.chunk?.(type, data, start, end, first, last);
+    this.events?.chunk?.(type, data, start, end, first, last);
   }
 
+  /** @internal */
   ping(data: Uint8Array, start: number, end: number): void {
-    this.link.events.ping?.(data, start, end);
+    this.events?.ping?.(data, start, end);
   }
 
+  /** @internal */
   pong(data: Uint8Array, start: number, end: number): void {
-    this.link.events.pong?.(data, start, end);
+    this.events?.pong?.(data, start, end);
   }
 
+  /** @internal */
   close(code: number, reason: string, wasClean: boolean): void {
-    this.link.events.close?.(code, reason, wasClean);
+    this.events?.close?.(code, reason, wasClean);
   }
 
+  /** @internal */
   error(error: unknown): void {
-    this.link.events.error?.(error);
+    this.events?.error?.(error);
+  }
+
+  /** @internal The send queue emptied after holding bytes (LinkEvents.drained). */
+  drained(): void {
+    this.events?.drained?.();
   }
 }

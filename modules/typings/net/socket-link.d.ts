@@ -25,7 +25,14 @@ export type LinkEvents = Omit<ConnectionHandler, 'write' | 'end'> & {
 export declare const MIN_SEND_QUEUE: number;
 /** Throws a RangeError for link options no connection could work with. */
 export declare function checkLinkOptions(options: LinkOptions): void;
-export declare class SocketLink extends TimedOwner implements SocketOwner {
+/**
+ * The link is its connection's handler (ConnectionHandler): the connection's bytes go
+ * straight to write(), its events to the methods below, which pass them to `events`. A
+ * subclass (the server's client entry) overrides those methods instead: one object per
+ * connection and no forwarding call on the way to the application, which keeps a
+ * device's stack shallow (a message's handler sends from inside the read).
+ */
+export declare class SocketLink extends TimedOwner implements SocketOwner, ConnectionHandler {
     readonly connection: WebSocketConnection;
     private socket;
     private readonly readBuffer;
@@ -44,7 +51,13 @@ export declare class SocketLink extends TimedOwner implements SocketOwner {
     private readonly closeTimeout;
     private readonly isServer;
     private pumping;
-    constructor(connectionOptions: ConnectionOptions, linkOptions: LinkOptions, events: LinkEvents);
+    /**
+     * The socket failed under a write (or the queue overflowed): what the connection is told
+     * from the timer, with a fresh stack ('' = the transport closed, else the abort reason);
+     * null when nothing is pending. See loseLater().
+     */
+    private lossPending;
+    constructor(connectionOptions: ConnectionOptions, linkOptions: LinkOptions, events?: LinkEvents);
     /** Open the socket: a new connection (address/port) or an accepted one (from). */
     attach(socketOptions: TCPOptions): void;
     /** Bytes accepted but not yet handed to the socket. */
@@ -75,6 +88,16 @@ export declare class SocketLink extends TimedOwner implements SocketOwner {
     private pump;
     private flush;
     private lost;
+    /**
+     * A write failed: close the socket now (nothing more is written to it) and tell the
+     * connection from the timer. write() runs inside whatever sent (often an application's
+     * message handler, itself inside onReadable): reporting the close there would run the
+     * close handlers nested on top of that call chain, deep enough to overflow a device's
+     * JavaScript stack (384 slots in Moddable's simulator, 512 on the Atom Lite; XS then
+     * aborts, and a device reboots), and the sender would see its connection close inside
+     * its own send().
+     */
+    private loseLater;
     private closeSocket;
 }
 export {};
