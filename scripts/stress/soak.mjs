@@ -16,13 +16,18 @@
 //   unacknowledged ones, some fragmented), a slow reader (stops reading for seconds
 //   during the flood), invalid-frame senders (also text: 1003, other lengths: 1007) and
 //   resetters. Once flooding stops and the LED is quiet, every client still connected
-//   must show the LED's final colour.
+//   must show the LED's final colour. Beside them, --slowloris N (8) attackers trickle
+//   request heads a byte at a time over fresh connections and reconnect whenever they
+//   are dropped, and a phone loads the page on a new connection every second: every load
+//   must bring the page (200, the whole body) within PHONE_BOUND_MS (1 s).
 // The load is sized from the host's echo rate, measured first (the Moddable simulator's
 // sockets move ~75 KB/s). It prints what was sent, what each connection ended with
 // (close codes, clean or not), the checks, and the server's RSS and open fds before and
 // after (clients gone, short settle). Exits 1 on a crash, a hang (a client waiting with
 // no progress for the hang bound), a leak, a missing or wrong close code, or a lost
 // message.
+import http from 'node:http';
+import net from 'node:net';
 import {
   HandshakeError,
   OP,
@@ -50,13 +55,17 @@ import {
 } from './targets.mjs';
 
 const TAG = 'soak';
-const USAGE = 'npm run soak -- [--minutes N (2)] [--clients K (8, per app)] [--target sim|moddable|both] [--app led|echo|both] [--seed S]';
+const USAGE = 'npm run soak -- [--minutes N (2)] [--clients K (8, per app)] [--slowloris N (8)] [--target sim|moddable|both] [--app led|echo|both] [--seed S]';
 const { values, hosts, apps: APPS, seed: SEED } = parseOptions(TAG, USAGE, {
   minutes: { type: 'string' },
   clients: { type: 'string' },
+  slowloris: { type: 'string' },
 });
 const MINUTES = intOption(TAG, 'minutes', values.minutes, 2, 0.05, 24 * 60);
 const CLIENTS = intOption(TAG, 'clients', values.clients, 8, 1, 60);
+const SLOWLORIS = intOption(TAG, 'slowloris', values.slowloris, 8, 0, 100);
+/** The longest a well-behaved phone may wait for the page during the slowloris (issue: "within 1 s"). */
+const PHONE_BOUND_MS = 1000;
 
 class Skip extends Error {}
 
@@ -547,10 +556,34 @@ class AppRun {
     this.monitor = startMonitor(this.target);
     this.deadline = deadline;
     this.loops = this.roles.map((role, i) => this.loop(role, i));
+    if (this.target.app === 'led' && SLOWLORIS > 0) {
+      this.attackers = Array.from({ length: SLOWLORIS }, () => new Slowloris(this.target.port));
+      this.loops.push(this.phone());
+    }
+  }
+
+  /** A phone loading the page on a new connection every second while the slowloris goes on. */
+  async phone() {
+    this.loads = [];
+    while (!this.stopping && this.target.alive) {
+      const started = now();
+      try {
+        const { status, length } = await getPage(this.target.port, 10_000);
+        const ms = now() - started;
+        this.loads.push(ms);
+        if (status !== 200 || length === 0) this.fail('phone', `GET / answered ${status} with ${length} bytes`);
+        else if (ms > PHONE_BOUND_MS) this.fail('phone', `the page took ${ms.toFixed(0)} ms (bound ${PHONE_BOUND_MS} ms) with ${SLOWLORIS} slowloris connections`);
+      } catch (error) {
+        if (!this.target.alive) return;
+        this.fail('phone', `GET /: ${error.message}`);
+      }
+      await this.sleepUnlessStopping(1000 - Math.min(1000, now() - started));
+    }
   }
 
   stop() {
     this.stopping = true;
+    for (const a of this.attackers ?? []) a.stop();
   }
 
   /** After the deadline: loops end, the LED's final colour is checked, residents close. */
@@ -608,6 +641,13 @@ class AppRun {
       const rows = [...this.invalid].sort((a, b) => a[0].localeCompare(b[0])).map(([name, r]) => [name, String(r.code), r.sent, r.right]);
       console.log(table(['sent', 'expected', 'times', 'right'], rows));
     }
+    if (this.attackers) {
+      const loads = [...this.loads].sort((a, b) => a - b);
+      const at = (q) => (loads.length ? loads[Math.min(loads.length - 1, Math.floor(q * loads.length))].toFixed(0) : '-');
+      console.log(`  slowloris: ${this.attackers.length} attackers opened ${this.attackers.reduce((n, a) => n + a.connections, 0)} connections, ` +
+        `the server dropped ${this.attackers.reduce((n, a) => n + a.dropped, 0)}; the phone loaded the page ${loads.length} times: ` +
+        `median ${at(0.5)} ms, 95% ${at(0.95)} ms, max ${loads.length ? loads[loads.length - 1].toFixed(0) : '-'} ms (bound ${PHONE_BOUND_MS} ms)`);
+    }
     if (t.app === 'led') {
       console.log(`  LED: ${t.out.ledChanges} changes, final ${this.finalColour ?? t.out.ledColour}; ${this.residents.length} resident clients checked against it; ` +
         `a client fell behind (full send budget) ${t.out.behind} times and caught up ${t.out.caughtUp} times; ${this.acksMissed} flooder acks skipped`);
@@ -619,6 +659,66 @@ class AppRun {
     if (t.out.writeFailed) console.log(`  the SDK traced "write failed" (a write to a socket whose peer is gone) ${t.out.writeFailed} times`);
     for (const [kind, n] of this.failureCount) if (n > 5) this.failures.push(`${t.name}: ${kind}: ${n - 5} more`);
   }
+}
+
+// ---- the slowloris and the phone ---------------------------------------------------------------
+
+/**
+ * A slowloris attacker: opens a connection, sends a request head a byte every 100 ms,
+ * never finishing it, and reconnects at once whenever the server drops it.
+ */
+class Slowloris {
+  constructor(port) {
+    this.port = port;
+    this.connections = 0;
+    this.dropped = 0;
+    this.stopped = false;
+    this.connect();
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const socket = net.connect({ host: '127.0.0.1', port: this.port });
+    this.socket = socket;
+    this.connections++;
+    const head = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    let at = 0;
+    const trickle = () => {
+      if (!socket.destroyed) socket.write(at < head.length ? head.subarray(at, at + 1) : 'a');
+      at++;
+    };
+    socket.on('connect', () => {
+      trickle();
+      this.timer = setInterval(trickle, 100);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearInterval(this.timer);
+      if (this.stopped) return;
+      this.dropped++;
+      setImmediate(() => this.connect());
+    });
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.socket?.destroy();
+  }
+}
+
+/** GET / on a new connection: its status and body length (rejects after timeoutMs). */
+function getPage(port, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+      let length = 0;
+      res.on('data', (chunk) => (length += chunk.length));
+      res.on('end', () => resolve({ status: res.statusCode, length }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no page in ${timeoutMs} ms`)));
+  });
 }
 
 // ---- main ------------------------------------------------------------------------------------
