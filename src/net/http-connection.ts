@@ -31,6 +31,11 @@ export const STALL_HEAD = 0;
 export const STALL_SILENT = 1;
 /** A keep-alive connection between requests (evicted only with evictIdle). */
 export const STALL_IDLE = 2;
+/**
+ * Connected under FRESH_GRACE ago, not a byte sent yet: its request is usually on the
+ * way. Evicted only to keep one address from holding every slot (HttpServer.evictStalled).
+ */
+export const STALL_FRESH = 3;
 
 /** What a connection needs of its server (HttpServer). */
 export interface HttpConnectionHost {
@@ -101,7 +106,12 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
     if (this.reader.inProgress) return STALL_HEAD;
     if (this.rs < this.re || this.readable > 0) return STALL_NONE; // a request is about to be read
     if (this.flags & ANSWERED) return STALL_IDLE;
-    return platformNow() - this.idleSince < FRESH_GRACE ? STALL_NONE : STALL_SILENT;
+    return platformNow() - this.idleSince < FRESH_GRACE ? STALL_FRESH : STALL_SILENT;
+  }
+
+  /** The peer's address ('' once the socket is gone). */
+  get remoteAddress(): string {
+    return this.tcp?.remoteAddress ?? '';
   }
 
   /** Since when the stall has lasted (platformNow() ms): when the head began, or the connection last fell quiet. */

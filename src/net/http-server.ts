@@ -62,9 +62,11 @@
 // - At maxConnections, a newcomer takes the slot of the worst stalled connection: the
 //   request head in progress longest (slowloris: a head trickling in holds a slot for
 //   nothing; browsers send a head at once), then one silent for over 1 s since it
-//   connected, then (evictIdle) the longest-idle keep-alive one. If none stalls, the
-//   newcomer gets 503 (Retry-After: 5) and is closed after its request was read
-//   (bounded in size, and to 2 s).
+//   connected, then (evictIdle) the longest-idle keep-alive one. If none stalls, and one
+//   address holds more than one slot more than the newcomer's, its newest silent
+//   connection makes room (a host reconnecting just before each connection would count
+//   as silent cannot hold every slot). Else the newcomer gets 503 (Retry-After: 5) and is
+//   closed after its request was read (bounded in size, and to 2 s).
 // - Events: 'request' (method, path, status) once per response sent, for logging
 //   (method and path are '' when the head could not be parsed: 408, 414, 431, 400...;
 //   status 101 for a hand-off that opened, 0 when the WebSocketServer refused it);
@@ -76,7 +78,7 @@ import type Listener from 'embedded:io/socket/listener';
 import { boundPort, closeListener, listen } from './listen';
 import TCP from 'embedded:io/socket/tcp';
 import { Emitter } from './emitter';
-import { HttpConnection, STALL_IDLE, STALL_NONE } from './http-connection';
+import { HttpConnection, STALL_FRESH, STALL_IDLE, STALL_NONE } from './http-connection';
 import type { HttpBuffers } from './http-connection';
 import { closeSocket } from './socket-owner';
 import { latin1Bytes } from '../http/head';
@@ -98,7 +100,8 @@ export interface HttpServerOptions {
   /**
    * Open connections at most. When full, a newcomer takes the slot of a connection that
    * stalls (the oldest request head still arriving, then one silent for over 1 s since it
-   * connected, then, with evictIdle, the longest-idle one); if none does, it gets 503.
+   * connected, then, with evictIdle, the longest-idle one), else the newest silent one of
+   * an address holding more than one slot more than the newcomer's; if none, it gets 503.
    * Default 4.
    */
   maxConnections?: number;
@@ -229,7 +232,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   }
 
   private accept(socket: TCP): void {
-    if (this.connections.size >= (this.options.maxConnections ?? 4) && !this.evictStalled()) {
+    if (this.connections.size >= (this.options.maxConnections ?? 4) && !this.evictStalled() && !this.evictFresh(socket)) {
       this.reject(socket);
       return;
     }
@@ -257,11 +260,48 @@ export class HttpServer extends Emitter<HttpServerEvents> {
     let since = Infinity;
     for (const connection of this.connections) {
       const stall = connection.stall;
-      if (stall === STALL_NONE || (stall === STALL_IDLE && !this.options.evictIdle) || stall > worst) continue;
+      if (stall === STALL_NONE || stall === STALL_FRESH || (stall === STALL_IDLE && !this.options.evictIdle) || stall > worst) continue;
       const at = connection.stalledSince;
       if (stall < worst || at < since) {
         worst = stall;
         since = at;
+        victim = connection;
+      }
+    }
+    if (!victim) return false;
+    victim.destroy();
+    return true;
+  }
+
+  /**
+   * Full, and nothing stalls: every slot is held by connections too fresh to judge. One
+   * address may still not keep a newcomer from another out: if the address with the most
+   * connections holds more than one more than the newcomer's, its newest fresh connection
+   * (the one with the least invested) makes room. Without this, a host that reconnects
+   * silently just before each connection would count as stalled holds every slot for
+   * as long as it likes. Runs only when full: at most maxConnections squared compares.
+   */
+  private evictFresh(newcomer: TCP): boolean {
+    let from = '';
+    try {
+      from = newcomer.remoteAddress ?? '';
+    } catch {
+      // a socket already gone: it competes as an unknown address
+    }
+    let mine = 0;
+    for (const connection of this.connections) if (connection.remoteAddress === from) mine++;
+    let victim: HttpConnection | null = null;
+    let most = mine + 1; // the victim's address must hold more than this
+    let newest = -Infinity;
+    for (const connection of this.connections) {
+      if (connection.stall !== STALL_FRESH) continue;
+      const address = connection.remoteAddress;
+      let held = 0;
+      for (const other of this.connections) if (other.remoteAddress === address) held++;
+      // the address holding the most; among its connections, the newest
+      if (held > most || (held === most && victim !== null && connection.stalledSince > newest)) {
+        most = held;
+        newest = connection.stalledSince;
         victim = connection;
       }
     }

@@ -89,6 +89,42 @@ class Slowloris {
   }
 }
 
+/**
+ * A silent slot holder: connects (from 127.0.0.2, another machine on the LAN as far as
+ * the server can tell), sends nothing, and hangs up just before the server would count
+ * it as stalled (1 s), to reconnect at once: every slot is always held by a connection
+ * too fresh to evict.
+ */
+class SilentHolder {
+  connections = 0;
+  private socket: net.Socket | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly port: number, private readonly holdMs: number) {
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const socket = net.connect({ host: '127.0.0.1', port: this.port, localAddress: '127.0.0.2' });
+    this.socket = socket;
+    this.connections++;
+    this.timer = setTimeout(() => socket.destroy(), this.holdMs);
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      if (this.timer) clearTimeout(this.timer);
+      if (!this.stopped) setImmediate(() => this.connect());
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.socket?.destroy();
+  }
+}
+
 describe('slowloris', () => {
   it('clients trickling request heads on more connections than the server has never lock out a well-behaved client', async () => {
     const attackers = Array.from({ length: 12 }, () => new Slowloris(app.port, 100));
@@ -105,6 +141,25 @@ describe('slowloris', () => {
       expect(attackers.reduce((n, a) => n + a.closedByServer, 0)).toBeGreaterThanOrEqual(20);
     } finally {
       for (const a of attackers) a.stop();
+    }
+  }, 120_000);
+});
+
+describe('silent slot holders', () => {
+  it('connections that send nothing and reconnect before they count as stalled never lock out a well-behaved client', async () => {
+    // Twice the slots (8 in the sim host, 4 on the Atom Lite), each hung up after 900 ms:
+    // whenever a newcomer arrives, every slot is held by a connection under 1 s old,
+    // spared as a browser's pre-connect is. One address may not hold every slot against
+    // a newcomer from another: the newcomer takes the slot of its newest silent connection.
+    const holders = Array.from({ length: 16 }, () => new SilentHolder(app.port, 900));
+    try {
+      await sleep(1500);
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await get('/')).status);
+      expect(statuses).toEqual(Array(20).fill(200));
+      expect(holders.reduce((n, h) => n + h.connections, 0)).toBeGreaterThan(16); // the attack ran
+    } finally {
+      for (const h of holders) h.stop();
     }
   }, 120_000);
 });

@@ -111,9 +111,10 @@ export class RawClient {
     });
   }
 
-  static connect(port: number): Promise<RawClient> {
+  /** from: the local address to connect from (another 127.x address looks like another host). */
+  static connect(port: number, from?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
+      const socket = net.connect({ host: '127.0.0.1', port, ...(from ? { localAddress: from } : {}) });
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);

@@ -221,6 +221,23 @@ describe('connection cap', () => {
     expect((await d.request(get('/style.css'))).status).toBe(200);
   });
 
+  it('full of fresh silent connections from one address: a newcomer from it gets 503, one from another address takes the newest', async () => {
+    const { port, server } = startServer({ store: sampleStore(), maxConnections: 2 });
+    const a = await RawClient.connect(port, '127.0.0.2');
+    await waitFor(() => server.connectionsCount === 1, 'a');
+    const b = await RawClient.connect(port, '127.0.0.2');
+    await waitFor(() => server.connectionsCount === 2, 'b');
+    // Same address as the holders: no one to evict, 503.
+    const same = await RawClient.connect(port, '127.0.0.2');
+    expect((await same.request(get('/'))).status).toBe(503);
+    // Another address: 127.0.0.2 holds both slots, so its newest (b) makes room.
+    const c = await RawClient.connect(port, '127.0.0.1');
+    expect((await c.request(get('/style.css'))).status).toBe(200);
+    await b.waitClosed(5000);
+    expect(a.closed).toBe(false);
+    expect((await a.request(get('/style.css'))).status).toBe(200);
+  });
+
   it('with evictIdle, a newcomer closes the longest-idle keep-alive connection instead of getting 503', async () => {
     const { port, server } = startServer({ store: sampleStore(), maxConnections: 2, evictIdle: true });
     const a = await RawClient.connect(port);
