@@ -11,6 +11,11 @@ export declare const STALL_HEAD = 0;
 export declare const STALL_SILENT = 1;
 /** A keep-alive connection between requests (evicted only with evictIdle). */
 export declare const STALL_IDLE = 2;
+/**
+ * Connected under FRESH_GRACE ago, not a byte sent yet: its request is usually on the
+ * way. Evicted only to keep one address from holding every slot (HttpServer.evictStalled).
+ */
+export declare const STALL_FRESH = 3;
 /** What a connection needs of its server (HttpServer). */
 export interface HttpConnectionHost {
     readonly idleTimeout: number;
@@ -53,6 +58,8 @@ export declare class HttpConnection extends TimedOwner implements SocketOwner {
      * its first request is usually in flight, and closing under it resets the client.
      */
     get stall(): number;
+    /** The peer's address ('' once the socket is gone). */
+    get remoteAddress(): string;
     /** Since when the stall has lasted (platformNow() ms): when the head began, or the connection last fell quiet. */
     get stalledSince(): number;
     attach(socket: TCP): void;

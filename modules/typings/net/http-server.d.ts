@@ -14,7 +14,8 @@ export interface HttpServerOptions {
     /**
      * Open connections at most. When full, a newcomer takes the slot of a connection that
      * stalls (the oldest request head still arriving, then one silent for over 1 s since it
-     * connected, then, with evictIdle, the longest-idle one); if none does, it gets 503.
+     * connected, then, with evictIdle, the longest-idle one), else the newest silent one of
+     * an address holding more than one slot more than the newcomer's; if none, it gets 503.
      * Default 4.
      */
     maxConnections?: number;
@@ -88,6 +89,15 @@ export declare class HttpServer extends Emitter<HttpServerEvents> {
      * the longest-idle keep-alive connection.
      */
     private evictStalled;
+    /**
+     * Full, and nothing stalls: every slot is held by connections too fresh to judge. One
+     * address may still not keep a newcomer from another out: if the address with the most
+     * connections holds more than one more than the newcomer's, its newest fresh connection
+     * (the one with the least invested) makes room. Without this, a host that reconnects
+     * silently just before each connection would count as stalled holds every slot for
+     * as long as it likes. Runs only when full: at most maxConnections squared compares.
+     */
+    private evictFresh;
     /**
      * Full: answer 503 and close. The request is read (and discarded) first, bounded in
      * size and time, so the close does not reset the connection under the response.
