@@ -220,15 +220,27 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
     return this.queue.length === 0 ? Math.min(this.endDeadline, this.quietUntil) : this.endDeadline;
   }
 
-  /** Read while data is waiting and the send queue has room for what replies it may cause. */
+  /**
+   * Read while data is waiting and the send queue has room for what a handler may send
+   * back because of it: an echo answers each delivery, and one read can deliver the
+   * payload held from earlier reads (heldInput) as well as its own bytes. So a read takes
+   * at most the room left after those; with an empty queue it reads anyway (a message
+   * larger than the whole queue would otherwise never complete: its sender then finds
+   * the budget too small, as it would for any message that size).
+   */
   private pump(): void {
     if (this.pumping) return; // a handler's send re-entered through flush()
     this.pumping = true;
     const buffer = this.readBuffer;
     let dropped = false;
     try {
-      while (this.socket && this.readable > 0 && (this.ending || this.queue.length <= this.queue.capacity / 2)) {
-        const n = this.readable < buffer.length ? this.readable : buffer.length;
+      while (this.socket && this.readable > 0) {
+        let n = this.readable < buffer.length ? this.readable : buffer.length;
+        if (!this.ending && this.queue.length > 0) {
+          const room = this.queue.free - CONTROL_RESERVE - HEADER_BUDGET - this.connection.heldInput;
+          if (room <= 0) break; // onWritable drains the queue, then flush() reads on
+          if (room < n) n = room;
+        }
         // read(buffer) fills it exactly: a shorter read needs a shorter view.
         this.socket.read(n === buffer.length ? buffer : buffer.subarray(0, n));
         this.readable -= n;

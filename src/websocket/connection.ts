@@ -244,6 +244,15 @@ export class WebSocketConnection {
     if (this.pongDeadline !== NO_DEADLINE) this.pongDeadline = now + this.keepAliveTimeout;
   }
 
+  /**
+   * Received payload bytes not delivered yet (FrameParser.held): the next receive() may
+   * deliver them with its own, and a handler that answers each message (an echo) sends
+   * them all then. A transport bounds its reads by this and its send room.
+   */
+  get heldInput(): number {
+    return this.parser.held;
+  }
+
   /** True once the opening handshake succeeded (also after the connection closed). */
   get wasOpened(): boolean {
     return this.openedOnce;

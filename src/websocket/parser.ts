@@ -124,6 +124,14 @@ export class FrameParser {
     return this.state === State.Done;
   }
 
+  /**
+   * Payload bytes received and not yet delivered (the message so far, or the chunk
+   * being filled): what a later push may deliver on top of its own bytes.
+   */
+  get held(): number {
+    return this.fill;
+  }
+
   /** Bytes this parser holds (buffers fixed at construction). */
   get bufferBytes(): number {
     return this.dataWords.byteLength + this.controlWords.byteLength + 14 + 4 + 4;

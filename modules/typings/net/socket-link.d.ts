@@ -84,7 +84,14 @@ export declare class SocketLink extends TimedOwner implements SocketOwner, Conne
     protected onDeadline(): void;
     /** When an ended link closes its socket: the deadline, or earlier once a failed link's peer went quiet. */
     private closeAt;
-    /** Read while data is waiting and the send queue has room for what replies it may cause. */
+    /**
+     * Read while data is waiting and the send queue has room for what a handler may send
+     * back because of it: an echo answers each delivery, and one read can deliver the
+     * payload held from earlier reads (heldInput) as well as its own bytes. So a read takes
+     * at most the room left after those; with an empty queue it reads anyway (a message
+     * larger than the whole queue would otherwise never complete: its sender then finds
+     * the budget too small, as it would for any message that size).
+     */
     private pump;
     private flush;
     private lost;

@@ -134,6 +134,12 @@ export declare class WebSocketConnection {
      * is still draining to a slow but working peer. A peer that takes nothing still times out.
      */
     outputProgressed(now?: number): void;
+    /**
+     * Received payload bytes not delivered yet (FrameParser.held): the next receive() may
+     * deliver them with its own, and a handler that answers each message (an echo) sends
+     * them all then. A transport bounds its reads by this and its send room.
+     */
+    get heldInput(): number;
     /** True once the opening handshake succeeded (also after the connection closed). */
     get wasOpened(): boolean;
     /** The earliest clock reading at which handleTimeout() has work, or Infinity. */

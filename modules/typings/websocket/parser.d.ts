@@ -74,6 +74,11 @@ export declare class FrameParser {
     constructor(options: FrameParserOptions, handler: FrameHandler);
     /** True once the parser stopped: after a protocol error or a close frame. */
     get stopped(): boolean;
+    /**
+     * Payload bytes received and not yet delivered (the message so far, or the chunk
+     * being filled): what a later push may deliver on top of its own bytes.
+     */
+    get held(): number;
     /** Bytes this parser holds (buffers fixed at construction). */
     get bufferBytes(): number;
     /** Stop parsing: further input is ignored. */
