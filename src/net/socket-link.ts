@@ -25,7 +25,8 @@ export interface LinkOptions {
   /**
    * Bytes kept for the socket when it cannot take them yet. The whole send budget of a
    * connection: a message that does not fit is refused (send returns false), and input
-   * is not read while the queue is more than half full. Default 4096.
+   * is read only as far as the queue could take back what it may cause to be sent
+   * (see pump()). Default 4096.
    */
   sendQueueSize?: number;
 }
@@ -264,7 +265,7 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
     if (this.queue.length === 0 && this.writable > 0) {
       // Hand the socket what it takes now and queue only the rest: queuing all of a piece
       // larger than `writable` would leave no write in flight, so no onWritable would
-      // ever come to flush the queue (and reading stops once it is half full).
+      // ever come to flush the queue (and reading stops once it is nearly full).
       const n = Math.min(end - start, this.writable);
       try {
         if (!writeSocket(socket, start === 0 && n === data.length ? data : data.subarray(start, start + n))) {
