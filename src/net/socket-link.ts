@@ -238,7 +238,10 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
       while (this.socket && this.readable > 0) {
         let n = this.readable < buffer.length ? this.readable : buffer.length;
         if (!this.ending && this.queue.length > 0) {
-          const room = this.queue.free - CONTROL_RESERVE - HEADER_BUDGET - this.connection.heldInput;
+          // Two header budgets: the held payload's frame header was read earlier, so its
+          // echo's header is output this read did not bring in (later frames' headers are
+          // larger coming in, masked, than going out).
+          const room = this.queue.free - CONTROL_RESERVE - 2 * HEADER_BUDGET - this.connection.heldInput;
           if (room <= 0) break; // onWritable drains the queue, then flush() reads on
           if (room < n) n = room;
         }

@@ -125,11 +125,12 @@ export class FrameParser {
   }
 
   /**
-   * Payload bytes received and not yet delivered (the message so far, or the chunk
-   * being filled): what a later push may deliver on top of its own bytes.
+   * Payload bytes received and not yet delivered: the message so far or the chunk being
+   * filled, and a control frame's payload so far (a ping is answered with a pong of the
+   * same payload). What a later push may deliver on top of its own bytes.
    */
   get held(): number {
-    return this.fill;
+    return this.state === State.Payload && this.opcode >= Opcode.Close ? this.fill + this.controlLength : this.fill;
   }
 
   /** Bytes this parser holds (buffers fixed at construction). */

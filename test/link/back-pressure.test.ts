@@ -91,6 +91,62 @@ describe('read back-pressure (stream-mode echo, as the testee runs it)', () => {
       server.stop();
     }
   });
+
+  it('counts a ping read in part as held: its pong and a message after it in the next read still fit', () => {
+    const CHUNK = 16384;
+    const CAPACITY = 4 * CHUNK;
+    const log: string[] = [];
+    const server = startEchoServer({
+      port: 7001,
+      receiveMode: 'stream',
+      chunkSize: CHUNK,
+      readBufferSize: CHUNK,
+      sendQueueSize: CAPACITY,
+      maxMessageSize: 1 << 30,
+      keepAliveInterval: 0,
+      log: (line) => log.push(line),
+    });
+    carry = [];
+    try {
+      const c = fakes.lastListener!.connect();
+      c.grant(1 << 20);
+      c.send(UPGRADE);
+      c.take();
+      c.grant(0); // the peer stops reading
+      // 1. Fill the queue until a few hundred bytes are left.
+      const x = new Uint8Array(65026).fill(0x78);
+      c.send(frame(2, x));
+      const endpoint = server.listClients()[0]!;
+      const q0 = server.bufferedAmount(endpoint);
+      // What a read may take now with nothing held: the free room less the control
+      // reserve (278) and two header budgets (28), as SocketLink computes it.
+      const room = CAPACITY - q0 - 278 - 28;
+      expect(room).toBeGreaterThan(100);
+      // 2. A 77-byte ping's header and first 60 bytes: held in the control buffer.
+      const ping = frame(9, new Uint8Array(77).fill(0x70));
+      c.send(ping.subarray(0, 6 + 60));
+      // 3. Its last 17 bytes and a whole message that, counted from a room that forgot
+      //    the held ping, fits the read but not the queue once the pong went out.
+      const p = room - 40;
+      const message = new Uint8Array(p).fill(0x6d);
+      const messageFrame = frame(2, message);
+      const rest = new Uint8Array(17 + messageFrame.length);
+      rest.set(ping.subarray(6 + 60), 0);
+      rest.set(messageFrame, 17);
+      c.send(rest);
+      // 4. The peer reads again: the ping is answered, everything echoed, nothing closed.
+      const total = x.length + p;
+      let echoed = 0;
+      for (let round = 0; round < 1000 && echoed < total && !c.closed; round++) {
+        c.grant(16384);
+        echoed += payloadBytes(c.take());
+      }
+      expect(log.filter((line) => /^closed/.test(line))).toEqual([]);
+      expect(echoed).toBe(total);
+    } finally {
+      server.stop();
+    }
+  });
 });
 
 /** Payload bytes in the server's (unmasked) frames; frames may split across calls (one connection per test). */

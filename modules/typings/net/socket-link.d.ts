@@ -12,7 +12,8 @@ export interface LinkOptions {
     /**
      * Bytes kept for the socket when it cannot take them yet. The whole send budget of a
      * connection: a message that does not fit is refused (send returns false), and input
-     * is not read while the queue is more than half full. Default 4096.
+     * is read only as far as the queue could take back what it may cause to be sent
+     * (see pump()). Default 4096.
      */
     sendQueueSize?: number;
 }

@@ -75,8 +75,9 @@ export declare class FrameParser {
     /** True once the parser stopped: after a protocol error or a close frame. */
     get stopped(): boolean;
     /**
-     * Payload bytes received and not yet delivered (the message so far, or the chunk
-     * being filled): what a later push may deliver on top of its own bytes.
+     * Payload bytes received and not yet delivered: the message so far or the chunk being
+     * filled, and a control frame's payload so far (a ping is answered with a pong of the
+     * same payload). What a later push may deliver on top of its own bytes.
      */
     get held(): number;
     /** Bytes this parser holds (buffers fixed at construction). */
