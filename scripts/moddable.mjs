@@ -7,7 +7,7 @@
 // Facts this relies on (Moddable SDK 8.x sources):
 // - Host tools live in $MODDABLE/build/bin/<lin|mac|win>/release (Getting Started guide).
 // - `mcconfig [manifest] -d -p <platform> -o <dir> key=value...` writes the makefile and
-//   tsconfigs under <dir>/tmp/<platform dirs>/<debug|release>/<name>, <name> = the
+//   tsconfigs under <dir>/tmp/<platform dirs>/<debug|release|instrument>/<name>, <name> = the
 //   manifest's directory name; `key=value` pairs override the manifest's "config"
 //   (mc/config). Without -o it writes into $MODDABLE/build; mcconfig stops with
 //   "directory not found" when the -o folder does not exist.
@@ -170,10 +170,11 @@ function platformDirs(platform) {
 /**
  * Where mcconfig puts an app's makefile (tmp) and its binaries (bin) under outputDir.
  * `name` is appName(manifestDir): never a fixed name, so any clone's folder works.
+ * release: mcconfig without -d; with instrument, -i (an instrumented release build).
  */
-export function buildPaths({ outputDir, platform, manifestDir, release = false }) {
+export function buildPaths({ outputDir, platform, manifestDir, release = false, instrument = false }) {
   const name = appName(manifestDir);
-  const kind = release ? 'release' : 'debug';
+  const kind = release ? (instrument ? 'instrument' : 'release') : 'debug';
   const dirs = platformDirs(platform);
   return { name, tmp: join(outputDir, 'tmp', ...dirs, kind, name), bin: join(outputDir, 'bin', ...dirs, kind, name) };
 }
@@ -184,27 +185,31 @@ export function buildPaths({ outputDir, platform, manifestDir, release = false }
  * the device only). Secrets in `config` never reach a log line: `announce` gets the
  * command line with them masked.
  */
-export function mcconfig(sdk, { manifestDir = root, platform, outputDir = defaultOutputDir, release = false, debugFlag = '-d', typecheck = false, config = {}, make = [], env = sdk.env, quiet = false, log, announce } = {}) {
+export function mcconfig(sdk, { manifestDir = root, platform, outputDir = defaultOutputDir, release = false, instrument = false, debugFlag = '-d', typecheck = false, config = {}, make = [], env = sdk.env, quiet = false, log, announce } = {}) {
   const out = resolve(outputDir);
   const inside = relative(sdk.moddable, out);
   if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
     throw new SetupError(`output folder ${out} is inside $MODDABLE: our builds never write into the SDK; choose another --output.`);
   }
   mkdirSync(out, { recursive: true });
-  const args = [join(manifestDir, 'manifest.json'), ...make, ...(release ? [] : [debugFlag]), ...(typecheck ? ['-tc'] : []), '-p', platform, '-o', out, ...configArgs(config)];
+  const kind = release ? (instrument ? ['-i'] : []) : [debugFlag];
+  const args = [join(manifestDir, 'manifest.json'), ...make, ...kind, ...(typecheck ? ['-tc'] : []), '-p', platform, '-o', out, ...configArgs(config)];
   announce?.(shownCommand('mcconfig', args));
   run(tool(sdk, 'mcconfig'), args, { cwd: manifestDir, env, quiet, log });
-  return { ...buildPaths({ outputDir: out, platform, manifestDir, release }), args };
+  return { ...buildPaths({ outputDir: out, platform, manifestDir, release, instrument }), args };
 }
 
 /**
  * Builds an app for this computer's simulator without mcconfig -m: mcconfig writes the
  * makefile, then make runs its "build" target only. Returns the paths of the build.
- * typecheck: mcconfig -tc (JavaScript apps checked against their typings).
+ * typecheck: mcconfig -tc (JavaScript apps checked against their typings). release: no
+ * -d (optimized C, no debugger: trace() goes to mcsim's stdout; start it with
+ * startSimulator's `console`); with instrument, -i: a release build whose XS heap
+ * counters the `instrumentation` module reads (in its own folder).
  */
-export function buildSimulatorApp(sdk, { manifestDir = root, outputDir = defaultOutputDir, config = {}, quiet = false, typecheck = false, log } = {}) {
+export function buildSimulatorApp(sdk, { manifestDir = root, outputDir = defaultOutputDir, config = {}, quiet = false, typecheck = false, release = false, instrument = false, log } = {}) {
   const platform = sdk.host;
-  const paths = mcconfig(sdk, { manifestDir, platform, outputDir, config, quiet, typecheck, log: log && `${log}-mcconfig.log` });
+  const paths = mcconfig(sdk, { manifestDir, platform, outputDir, config, quiet, typecheck, release, instrument, log: log && `${log}-mcconfig.log` });
   const makeLog = log && `${log}-make.log`;
   if (platform === 'win') run('nmake', ['/nologo', '/f', join(paths.tmp, 'makefile'), 'build'], { cwd: paths.tmp, env: sdk.env, quiet, log: makeLog });
   else run('make', ['-C', paths.tmp, '-f', 'makefile', 'build'], { env: sdk.env, quiet, log: makeLog });
@@ -308,15 +313,25 @@ function linesOf(onLine) {
   };
 }
 
+/** Whether coreutils' stdbuf is on PATH (to make a program's piped stdout line-buffered). */
+function haveStdbuf() {
+  return spawnSync('stdbuf', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
 /**
  * Starts mcsim on a built app with our xsbug listener on 127.0.0.1 (any free port).
  * onText gets the app's trace output as it comes (a trace may hold several lines or part
  * of one); onLine, instead, whole lines.
- * xsbug false: the app talks to a real xsbug on localhost:5002 instead. Resolves once
- * the simulator is started (not the app) to an instance that stops it by PID.
+ * xsbug false: the app talks to a real xsbug on localhost:5002 instead.
+ * console true: for a release build (no debugger connection; trace() is printf'd): no
+ * listener, onText gets mcsim's stdout, made line-buffered with stdbuf where it exists
+ * (stdio buffers a pipe in 4 KiB blocks). mcsim is then still the process of `pid`
+ * (stdbuf execs it). Resolves once the simulator is started (not the app) to an
+ * instance that stops it by PID.
  */
-export async function startSimulator(sdk, { app, display, onText = () => {}, onLine, xsbug = true }) {
+export async function startSimulator(sdk, { app, display, onText = () => {}, onLine, xsbug = true, console: fromStdout = false }) {
   if (onLine) onText = linesOf(onLine);
+  if (fromStdout) xsbug = false;
   let listener = null;
   const connections = new Set();
   let port = 5002; // the debugger address the app was built with (mcconfig -x default)
@@ -354,7 +369,16 @@ export async function startSimulator(sdk, { app, display, onText = () => {}, onL
     removeConfig();
     throw new SetupError(`the simulator is not built: ${command} is missing (build the host tools).`);
   }
-  const child = track(spawn(command, [app], { env, stdio: 'ignore' }));
+  let args = [app];
+  if (fromStdout && sdk.host !== 'win' && haveStdbuf()) {
+    args = ['-oL', command, app];
+    command = 'stdbuf';
+  }
+  const child = track(spawn(command, args, { env, stdio: fromStdout ? ['ignore', 'pipe', 'ignore'] : 'ignore' }));
+  if (fromStdout) {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text) => onText(text));
+  }
   const exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal));
     child.once('error', (e) => resolve(e.message));

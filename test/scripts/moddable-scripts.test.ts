@@ -7,7 +7,7 @@
 //   missing `npm ci` is one clear sentence.
 // A stand-in SDK plays mcconfig the way the real one behaves where it matters here (it
 // refuses an -o folder that does not exist, "directory not found!"; it lays the makefile
-// out under <o>/tmp/<platform>/<debug|release>/<manifest's folder name>).
+// out under <o>/tmp/<platform>/<debug|release|instrument>/<manifest's folder name>).
 
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ const out = args[args.indexOf('-o') + 1];
 if (!fs.existsSync(out)) { console.error("# mcconfig error: -o '" + out + "': directory not found!"); process.exit(1); }
 const platform = args[args.indexOf('-p') + 1];
 const dirs = platform.includes('/') ? platform.split('/') : [platform, 'mc'];
-const kind = args.includes('-d') || args.includes('-dl') ? 'debug' : 'release';
+const kind = args.includes('-d') || args.includes('-dl') ? 'debug' : args.includes('-i') ? 'instrument' : 'release';
 const name = path.basename(path.dirname(path.resolve(args[0])));
 const tmp = path.join(out, 'tmp', ...dirs, kind, name);
 const bin = path.join(out, 'bin', ...dirs, kind, name);
@@ -135,6 +135,23 @@ describe.runIf(process.platform === 'linux')('scripts/moddable.mjs builds (stand
     expect(relative(join(work, 'clone-out', 'nested'), build.app)).toBe(join('bin', 'lin', 'mc', 'debug', 'moddable-websockets-clone', 'mc.so'));
   });
 
+  it('builds release (no -d) and instrumented release (-i) apps where mcconfig puts them', async () => {
+    process.env.FAKE_MCCONFIG_LOG = join(work, 'mcconfig-release.log');
+    const moddable = await import('../../scripts/moddable.mjs');
+    const app = join(work, 'cpu-app');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'manifest.json'), '{}');
+    const sdk = { moddable: fakeSdk(), host: 'lin' as const, bin: join(fakeSdk(), 'build', 'bin', 'lin', 'release'), env: { ...process.env } };
+    const buildSimulatorApp = (moddable as unknown as { buildSimulatorApp: (sdk: unknown, o: object) => { app: string } }).buildSimulatorApp;
+    const out = join(work, 'release-out');
+    const release = buildSimulatorApp(sdk, { manifestDir: app, outputDir: out, release: true, quiet: true });
+    const instrumented = buildSimulatorApp(sdk, { manifestDir: app, outputDir: out, release: true, instrument: true, quiet: true });
+    expect(relative(out, release.app)).toBe(join('bin', 'lin', 'mc', 'release', 'cpu-app', 'mc.so'));
+    expect(relative(out, instrumented.app)).toBe(join('bin', 'lin', 'mc', 'instrument', 'cpu-app', 'mc.so'));
+    const calls = readFileSync(join(work, 'mcconfig-release.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
+    expect(calls.map((args) => args.filter((a) => /^-(d|dl|i)$/.test(a)))).toEqual([[], ['-i']]);
+  });
+
   it('a clone without `npm ci` gets one sentence saying to run it, not a failure deep inside make', () => {
     const clone = join(work, 'no-npm-clone');
     cpSync(join(ROOT, 'scripts'), join(clone, 'scripts'), { recursive: true });
@@ -145,7 +162,7 @@ describe.runIf(process.platform === 'linux')('scripts/moddable.mjs builds (stand
   });
 
   it('without $MODDABLE the SDK runners print SKIPPED and exit 0', () => {
-    for (const script of ['test/moddable/run.mjs', 'examples/run.mjs', 'bench/moddable-memory.mjs', 'scripts/typecheck-moddable.mjs']) {
+    for (const script of ['test/moddable/run.mjs', 'examples/run.mjs', 'bench/moddable-memory.mjs', 'bench/moddable-cpu.mjs', 'scripts/typecheck-moddable.mjs']) {
       const r = runScript(join(ROOT, script), [], {});
       expect(r.status, `${script}: ${r.output}`).toBe(0);
       expect(r.output, script).toMatch(/SKIPPED: MODDABLE is not set/);
@@ -186,7 +203,7 @@ describe('one place builds and runs Moddable apps (scripts/moddable.mjs)', () =>
 
   it('lists the runners it checks', () => {
     const list = runners();
-    for (const expected of ['test/moddable/run.mjs', 'examples/run.mjs', 'bench/moddable-memory.mjs', 'scripts/sim-moddable.mjs', 'scripts/esp32.mjs', 'scripts/typecheck-moddable.mjs', 'test/app/helpers.ts']) {
+    for (const expected of ['test/moddable/run.mjs', 'examples/run.mjs', 'bench/moddable-memory.mjs', 'bench/moddable-cpu.mjs', 'scripts/sim-moddable.mjs', 'scripts/esp32.mjs', 'scripts/typecheck-moddable.mjs', 'test/app/helpers.ts']) {
       expect(list).toContain(expected);
     }
   });
