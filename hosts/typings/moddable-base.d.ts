@@ -19,6 +19,15 @@ declare module 'net' {
   export default Net;
 }
 
+declare module 'logical' {
+  /** Moddable's native bitwise operations on buffers (modules/data/logical). */
+  const Logical: {
+    /** dst[i] ^= src[i mod src.length], in place, over all of dst (or its first `count` bytes). */
+    xor(dst: ArrayBuffer | ArrayBufferView, src: ArrayBuffer | ArrayBufferView | number | string, count?: number): void;
+  };
+  export default Logical;
+}
+
 declare function trace(...text: unknown[]): void;
 
 declare module 'neopixel' {

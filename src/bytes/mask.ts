@@ -17,6 +17,15 @@ export function maskInPlace(
   rotated: Uint8Array,
   rotatedWord: Uint32Array,
 ): void {
+  if (nativeXor !== null && end - start >= NATIVE_XOR_MIN) {
+    const p = phase & 3;
+    rotated[0] = key[p];
+    rotated[1] = key[(p + 1) & 3];
+    rotated[2] = key[(p + 2) & 3];
+    rotated[3] = key[(p + 3) & 3];
+    nativeXor(buf, start, end, rotated);
+    return;
+  }
   let i = start;
   let p = phase & 3;
   while (i < end && (i & 3) !== 0) {
@@ -37,6 +46,19 @@ export function maskInPlace(
     buf[i++] ^= key[p];
     p = (p + 1) & 3;
   }
+}
+
+/**
+ * A host's native XOR of data[start, end) with a 4-byte key repeated from data[start]
+ * (Moddable: Logical.xor over a view of the range). A native call costs a view and a
+ * call, so short runs stay in the loop above.
+ */
+export type NativeXor = (data: Uint8Array, start: number, end: number, key: Uint8Array) => void;
+let nativeXor: NativeXor | null = null;
+const NATIVE_XOR_MIN = 32;
+
+export function setNativeXor(fn: NativeXor | null): void {
+  nativeXor = fn;
 }
 
 /**

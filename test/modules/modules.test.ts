@@ -42,6 +42,7 @@ const SDK_MODULES: Record<string, string | null> = {
   'embedded:io/socket/tcp': '$(MODDABLE)/modules/io/manifest.json',
   'embedded:io/socket/listener': '$(MODDABLE)/modules/io/manifest.json',
   net: '$(MODDABLE)/modules/io/manifest.json', // it includes manifest_net
+  logical: '$(MODULES)/data/logical/*', // no manifest of its own: added by path, as the SDK's websocket manifest does
 };
 
 interface Closure {
@@ -63,6 +64,7 @@ function closure(path: string, into: Closure = { sources: new Map(), typings: ne
     else closure(resolve(dirname(path), include), into, seen);
   }
   for (const [specifier, value] of Object.entries(manifest.modules ?? {})) {
+    if (specifier === '*') for (const source of list(value)) if (source.startsWith('$(')) into.sdkIncludes.add(source);
     if (!specifier.startsWith(PREFIX)) continue;
     for (const source of list(value)) {
       const file = resolve(dirname(path), source);
@@ -113,6 +115,11 @@ describe('modules/*/manifest.json', () => {
           if (!include.startsWith('$(') && !existsSync(resolve(dirname(path), include))) missing.push(`include ${include}`);
         }
         for (const [specifier, value] of Object.entries(manifest.modules ?? {})) {
+          if (specifier === '*') {
+            // Only SDK modules that have no manifest of their own, named by their file.
+            for (const source of list(value)) expect(source, 'a "*" entry adds SDK modules by path').toMatch(/^\$\(MODULES\)\//);
+            continue;
+          }
           expect(specifier.startsWith(PREFIX), `${specifier}: our specifiers start with ${PREFIX}`).toBe(true);
           const name = specifier.slice(PREFIX.length);
           const files = list(value).map((source) => resolve(dirname(path), source));
@@ -129,7 +136,7 @@ describe('modules/*/manifest.json', () => {
 
       it('is closed under imports (with what it includes)', () => {
         const within = closure(path);
-        const own = Object.keys(manifest.modules ?? {});
+        const own = Object.keys(manifest.modules ?? {}).filter((specifier) => specifier !== '*');
         const problems = own.flatMap((specifier) => unresolvedImports(within.sources.get(specifier)!, within));
         expect(problems).toEqual([]);
       });

@@ -6,6 +6,13 @@
  * and `rotatedWord` views `rotated`. All are supplied by the caller so nothing is allocated.
  */
 export declare function maskInPlace(buf: Uint8Array, words: Uint32Array, start: number, end: number, key: Uint8Array, phase: number, rotated: Uint8Array, rotatedWord: Uint32Array): void;
+/**
+ * A host's native XOR of data[start, end) with a 4-byte key repeated from data[start]
+ * (Moddable: Logical.xor over a view of the range). A native call costs a view and a
+ * call, so short runs stay in the loop above.
+ */
+export type NativeXor = (data: Uint8Array, start: number, end: number, key: Uint8Array) => void;
+export declare function setNativeXor(fn: NativeXor | null): void;
 export declare function setBulkCopy(enabled: boolean): void;
 /**
  * Copy n bytes from src[from] to dst[at], XOR-ing with the mask key when `key` is
