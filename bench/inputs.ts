@@ -26,6 +26,10 @@ const SHAPES: Shape[] = [
   { name: '16 B text, masked', size: 16, text: true, masked: true, fragment: 16 },
   { name: '16 B binary, unmasked', size: 16, text: false, masked: false, fragment: 16 },
   { name: '1 KiB binary, masked', size: 1024, text: false, masked: true, fragment: 1024 },
+  // The sizes of npm run bench:moddable-cpu: what a client (unmasked) and a server (masked) receive.
+  { name: '1 KiB binary, unmasked', size: 1024, text: false, masked: false, fragment: 1024 },
+  { name: '16 KiB binary, unmasked', size: 16384, text: false, masked: false, fragment: 16384 },
+  { name: '16 KiB binary, masked', size: 16384, text: false, masked: true, fragment: 16384 },
   { name: '1 KiB text, masked', size: 1024, text: true, masked: true, fragment: 1024 },
   { name: '64 KiB binary, masked', size: 65536, text: false, masked: true, fragment: 65536 },
   { name: '64 KiB text, unmasked', size: 65536, text: true, masked: false, fragment: 65536 },

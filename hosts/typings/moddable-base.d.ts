@@ -19,10 +19,9 @@ declare module 'net' {
   export default Net;
 }
 
+// For our type checks; Moddable builds get modules/core/logical.d.ts (the SDK has none).
 declare module 'logical' {
-  /** Moddable's native bitwise operations on buffers (modules/data/logical). */
   const Logical: {
-    /** dst[i] ^= src[i mod src.length], in place, over all of dst (or its first `count` bytes). */
     xor(dst: ArrayBuffer | ArrayBufferView, src: ArrayBuffer | ArrayBufferView | number | string, count?: number): void;
   };
   export default Logical;

@@ -42,7 +42,7 @@ const SDK_MODULES: Record<string, string | null> = {
   'embedded:io/socket/tcp': '$(MODDABLE)/modules/io/manifest.json',
   'embedded:io/socket/listener': '$(MODDABLE)/modules/io/manifest.json',
   net: '$(MODDABLE)/modules/io/manifest.json', // it includes manifest_net
-  logical: '$(MODULES)/data/logical/*', // no manifest of its own: added by path, as the SDK's websocket manifest does
+  logical: null, // no manifest of its own: modules/core adds it by path, with our typings (modules/core/logical.d.ts)
 };
 
 interface Closure {
@@ -64,7 +64,6 @@ function closure(path: string, into: Closure = { sources: new Map(), typings: ne
     else closure(resolve(dirname(path), include), into, seen);
   }
   for (const [specifier, value] of Object.entries(manifest.modules ?? {})) {
-    if (specifier === '*') for (const source of list(value)) if (source.startsWith('$(')) into.sdkIncludes.add(source);
     if (!specifier.startsWith(PREFIX)) continue;
     for (const source of list(value)) {
       const file = resolve(dirname(path), source);
@@ -115,9 +114,12 @@ describe('modules/*/manifest.json', () => {
           if (!include.startsWith('$(') && !existsSync(resolve(dirname(path), include))) missing.push(`include ${include}`);
         }
         for (const [specifier, value] of Object.entries(manifest.modules ?? {})) {
-          if (specifier === '*') {
-            // Only SDK modules that have no manifest of their own, named by their file.
-            for (const source of list(value)) expect(source, 'a "*" entry adds SDK modules by path').toMatch(/^\$\(MODULES\)\//);
+          if (specifier in SDK_MODULES) {
+            // An SDK module without a manifest of its own: its files by path, and our typings for it.
+            const files = list(value);
+            const ours = files.filter((f) => !f.startsWith('$(MODULES)/')).map((f) => resolve(dirname(path), f));
+            expect(ours.map(rel), `${specifier}: our typings beside the manifest`).toEqual([rel(join(dirname(path), specifier))]);
+            expect(existsSync(ours[0] + '.d.ts')).toBe(true);
             continue;
           }
           expect(specifier.startsWith(PREFIX), `${specifier}: our specifiers start with ${PREFIX}`).toBe(true);
@@ -136,7 +138,7 @@ describe('modules/*/manifest.json', () => {
 
       it('is closed under imports (with what it includes)', () => {
         const within = closure(path);
-        const own = Object.keys(manifest.modules ?? {}).filter((specifier) => specifier !== '*');
+        const own = Object.keys(manifest.modules ?? {}).filter((specifier) => specifier.startsWith(PREFIX));
         const problems = own.flatMap((specifier) => unresolvedImports(within.sources.get(specifier)!, within));
         expect(problems).toEqual([]);
       });
