@@ -65,8 +65,11 @@
 //   connected, then (evictIdle) the longest-idle keep-alive one. If none stalls, and one
 //   address holds more than one slot more than the newcomer's, its newest silent
 //   connection makes room (a host reconnecting just before each connection would count
-//   as silent cannot hold every slot). Else the newcomer gets 503 (Retry-After: 5) and is
-//   closed after its request was read (bounded in size, and to 2 s).
+//   as silent cannot hold every slot). Else the newcomer waits, up to 500 ms, for a slot
+//   to free or a connection to become evictable (one just opened cannot be judged until
+//   its first bytes are read: the Moddable simulator polls its sockets every 20 ms), then
+//   gets 503 (Retry-After: 5) and is closed after its request was read (bounded in size,
+//   and to 2 s). At most maxConnections wait; beyond, 503 at once.
 // - Events: 'request' (method, path, status) once per response sent, for logging
 //   (method and path are '' when the head could not be parsed: 408, 414, 431, 400...;
 //   status 101 for a hand-off that opened, 0 when the WebSocketServer refused it);
@@ -77,8 +80,10 @@ import { refuse } from './reject';
 import type Listener from 'embedded:io/socket/listener';
 import { boundPort, closeListener, listen } from './listen';
 import TCP from 'embedded:io/socket/tcp';
+import Timer from 'timer';
 import { Emitter } from './emitter';
 import { HttpConnection, STALL_FRESH, STALL_IDLE, STALL_NONE } from './http-connection';
+import { platformNow } from './platform';
 import type { HttpBuffers } from './http-connection';
 import { closeSocket } from './socket-owner';
 import { latin1Bytes } from '../http/head';
@@ -101,8 +106,8 @@ export interface HttpServerOptions {
    * Open connections at most. When full, a newcomer takes the slot of a connection that
    * stalls (the oldest request head still arriving, then one silent for over 1 s since it
    * connected, then, with evictIdle, the longest-idle one), else the newest silent one of
-   * an address holding more than one slot more than the newcomer's; if none, it gets 503.
-   * Default 4.
+   * an address holding more than one slot more than the newcomer's; if none, it waits up
+   * to 500 ms for one, then gets 503. Default 4.
    */
   maxConnections?: number;
   /**
@@ -150,6 +155,15 @@ export interface HttpServerEvents {
 
 /** A rejected (503) connection may take this long to send its request (ms). */
 const REJECT_LINGER = 2000;
+/**
+ * A newcomer that finds the server full and no connection to evict waits this long (ms)
+ * for one, checked every WAIT_POLL ms, before it gets 503: a connection just opened whose
+ * first bytes are not read yet (the Moddable simulator polls its sockets every 20 ms)
+ * cannot be judged, but will be a moment later; a slowloris reconnecting as fast as it
+ * is dropped keeps every slot that fresh.
+ */
+const WAIT_LIMIT = 500;
+const WAIT_POLL = 25;
 
 export class HttpServer extends Emitter<HttpServerEvents> {
   /** @internal */ readonly options: HttpServerOptions;
@@ -163,6 +177,10 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   private readonly pool: HttpBuffers[] = [];
   private listener: Listener | null = null;
   private rejectResponse: Uint8Array | null = null;
+  /** Newcomers waiting for a slot (at most maxConnections), oldest first, and when each came. */
+  private readonly waiting: TCP[] = [];
+  private readonly waitingSince: number[] = [];
+  private waitTimer: ReturnType<typeof Timer.repeat> | null = null;
 
   constructor(options: HttpServerOptions = {}) {
     super();
@@ -200,6 +218,9 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   stop(): void {
     if (this.listener) closeListener(this.listener);
     this.listener = null;
+    for (const socket of this.waiting.splice(0)) closeSocket(socket);
+    this.waitingSince.length = 0;
+    this.stopWaiting();
     for (const connection of [...this.connections]) connection.destroy();
   }
 
@@ -232,10 +253,49 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   }
 
   private accept(socket: TCP): void {
-    if (this.connections.size >= (this.options.maxConnections ?? 4) && !this.evictStalled() && !this.evictFresh(socket)) {
-      this.reject(socket);
+    const max = this.options.maxConnections ?? 4;
+    if (this.waiting.length > 0 || !this.roomFor(socket)) {
+      // Full: wait for a slot (behind those already waiting), or 503 if too many wait.
+      if (this.waiting.length >= max) {
+        this.reject(socket);
+        return;
+      }
+      this.waiting.push(socket);
+      this.waitingSince.push(platformNow());
+      this.waitTimer ??= Timer.repeat(() => this.admitWaiting(), WAIT_POLL);
       return;
     }
+    this.open(socket);
+  }
+
+  /** Room for one more connection: a free slot, or one made by evicting a stalled connection. */
+  private roomFor(socket: TCP): boolean {
+    return this.connections.size < (this.options.maxConnections ?? 4) || this.evictStalled() || this.evictFresh(socket);
+  }
+
+  /** The wait timer: admit waiting newcomers in order while there is room; 503 to those waiting too long. */
+  private admitWaiting(): void {
+    while (this.waiting.length > 0) {
+      const socket = this.waiting[0];
+      if (this.roomFor(socket)) {
+        this.waiting.shift();
+        this.waitingSince.shift();
+        this.open(socket);
+      } else if (platformNow() - this.waitingSince[0] >= WAIT_LIMIT) {
+        this.waiting.shift();
+        this.waitingSince.shift();
+        this.reject(socket);
+      } else break;
+    }
+    if (this.waiting.length === 0) this.stopWaiting();
+  }
+
+  private stopWaiting(): void {
+    if (this.waitTimer) Timer.clear(this.waitTimer);
+    this.waitTimer = null;
+  }
+
+  private open(socket: TCP): void {
     const buffers = this.pool.pop() ?? { read: new Uint8Array(this.readBufferSize), head: new Uint8Array(this.maxHeaderSize) };
     const connection = new HttpConnection(this, buffers, this.options.serverName);
     this.connections.add(connection);

@@ -231,16 +231,33 @@ const listener = lastListener!;
   c.fail();
 }
 
-// 7. The cap: maxConnections (4) open, the fifth gets 503.
+// 7. The cap: maxConnections (4) open and too fresh to evict (all from one address): the
+//    fifth waits for a slot, then gets 503 (after 500 ms); a sixth waits too and gets the
+//    slot of a connection that starts trickling a head meanwhile (slowloris, evictable).
 {
   const open: FakeConn[] = [];
   for (let i = 0; i < 4; i++) open.push(listener.connect());
   const fifth = listener.connect();
+  check(!fifth.options.onReadable, 'full: the fifth waits, not yet taken over');
+  advance(499);
+  check(!fifth.options.onReadable && !fifth.closed, 'still waiting after 499 ms');
+  advance(1);
   fifth.grant(4096);
   fifth.send(GET('/'));
-  const r = parse(fifth.take());
-  check(!!r && r.status === 503 && fifth.closed, '503 when full');
+  const r = parse(drain(fifth));
+  check(!!r && r.status === 503, '503 when full for 500 ms');
+  const sixth = listener.connect();
+  open[2].grant(4096);
+  open[2].send('GET / HT'); // a head that stops: evictable
+  advance(25);
+  check(open[2].closed && !!sixth.options.onReadable, 'the waiting sixth takes the slot of the trickling head');
+  sixth.grant(8192);
+  sixth.send(GET('/'));
+  const r6 = parse(sixth.take());
+  check(!!r6 && r6.status === 200, 'the sixth is served');
+  sixth.fail();
   for (const c of open) c.fail();
+  advance(3000);
   check(server.connectionsCount === 0, 'all released');
 }
 
