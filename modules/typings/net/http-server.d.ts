@@ -15,8 +15,8 @@ export interface HttpServerOptions {
      * Open connections at most. When full, a newcomer takes the slot of a connection that
      * stalls (the oldest request head still arriving, then one silent for over 1 s since it
      * connected, then, with evictIdle, the longest-idle one), else the newest silent one of
-     * an address holding more than one slot more than the newcomer's; if none, it gets 503.
-     * Default 4.
+     * an address holding more than one slot more than the newcomer's; if none, it waits up
+     * to 500 ms for one, then gets 503. Default 4.
      */
     maxConnections?: number;
     /**
@@ -69,6 +69,10 @@ export declare class HttpServer extends Emitter<HttpServerEvents> {
     private readonly pool;
     private listener;
     private rejectResponse;
+    /** Newcomers waiting for a slot (at most maxConnections), oldest first, and when each came. */
+    private readonly waiting;
+    private readonly waitingSince;
+    private waitTimer;
     constructor(options?: HttpServerOptions);
     /**
      * The port actually listened on where the host's listener reports it (hosts/sim: useful
@@ -81,6 +85,12 @@ export declare class HttpServer extends Emitter<HttpServerEvents> {
     /** Stop listening and close every open connection at once. */
     stop(): void;
     private accept;
+    /** Room for one more connection: a free slot, or one made by evicting a stalled connection. */
+    private roomFor;
+    /** The wait timer: admit waiting newcomers in order while there is room; 503 to those waiting too long. */
+    private admitWaiting;
+    private stopWaiting;
+    private open;
     /**
      * Full: close the connection that stalls the worst to make room, false if none does:
      * first the request head in progress longest (a client trickling its head, slowloris,
