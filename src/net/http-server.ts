@@ -65,7 +65,7 @@
 //   connected, then (evictIdle) the longest-idle keep-alive one. If none stalls, and one
 //   address holds more than one slot more than the newcomer's, its newest silent
 //   connection makes room (a host reconnecting just before each connection would count
-//   as silent cannot hold every slot). Else the newcomer waits, up to 500 ms, for a slot
+//   as silent cannot hold every slot). Else the newcomer waits, up to 250 ms, for a slot
 //   to free or a connection to become evictable (one just opened cannot be judged until
 //   its first bytes are read: the Moddable simulator polls its sockets every 20 ms), then
 //   gets 503 (Retry-After: 5) and is closed after its request was read (bounded in size,
@@ -107,7 +107,7 @@ export interface HttpServerOptions {
    * stalls (the oldest request head still arriving, then one silent for over 1 s since it
    * connected, then, with evictIdle, the longest-idle one), else the newest silent one of
    * an address holding more than one slot more than the newcomer's; if none, it waits up
-   * to 500 ms for one, then gets 503. Default 4.
+   * to 250 ms for one, then gets 503. Default 4.
    */
   maxConnections?: number;
   /**
@@ -162,7 +162,7 @@ const REJECT_LINGER = 2000;
  * cannot be judged, but will be a moment later; a slowloris reconnecting as fast as it
  * is dropped keeps every slot that fresh.
  */
-const WAIT_LIMIT = 500;
+const WAIT_LIMIT = 250;
 const WAIT_POLL = 25;
 
 export class HttpServer extends Emitter<HttpServerEvents> {

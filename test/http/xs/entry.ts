@@ -232,20 +232,20 @@ const listener = lastListener!;
 }
 
 // 7. The cap: maxConnections (4) open and too fresh to evict (all from one address): the
-//    fifth waits for a slot, then gets 503 (after 500 ms); a sixth waits too and gets the
+//    fifth waits for a slot, then gets 503 (after 250 ms); a sixth waits too and gets the
 //    slot of a connection that starts trickling a head meanwhile (slowloris, evictable).
 {
   const open: FakeConn[] = [];
   for (let i = 0; i < 4; i++) open.push(listener.connect());
   const fifth = listener.connect();
   check(!fifth.options.onReadable, 'full: the fifth waits, not yet taken over');
-  advance(499);
-  check(!fifth.options.onReadable && !fifth.closed, 'still waiting after 499 ms');
+  advance(249);
+  check(!fifth.options.onReadable && !fifth.closed, 'still waiting after 249 ms');
   advance(1);
   fifth.grant(4096);
   fifth.send(GET('/'));
   const r = parse(drain(fifth));
-  check(!!r && r.status === 503, '503 when full for 500 ms');
+  check(!!r && r.status === 503, '503 when full for 250 ms');
   const sixth = listener.connect();
   open[2].grant(4096);
   open[2].send('GET / HT'); // a head that stops: evictable
