@@ -16,7 +16,7 @@ export interface HttpServerOptions {
      * stalls (the oldest request head still arriving, then one silent for over 1 s since it
      * connected, then, with evictIdle, the longest-idle one), else the newest silent one of
      * an address holding more than one slot more than the newcomer's; if none, it waits up
-     * to 500 ms for one, then gets 503. Default 4.
+     * to 250 ms for one, then gets 503. Default 4.
      */
     maxConnections?: number;
     /**
