@@ -16,9 +16,10 @@
 //   unacknowledged ones, some fragmented), a slow reader (stops reading for seconds
 //   during the flood), invalid-frame senders (also text: 1003, other lengths: 1007) and
 //   resetters. Once flooding stops and the LED is quiet, every client still connected
-//   must show the LED's final colour. Beside them, --slowloris N (8) attackers trickle
-//   request heads a byte at a time over fresh connections and reconnect whenever they
-//   are dropped, and a phone loads the page on a new connection every second: every load
+//   must show the LED's final colour. Beside them, --slowloris N (8) attackers (from
+//   127.0.0.2) trickle request heads a byte at a time over fresh connections and
+//   reconnect whenever they are dropped, and a phone (127.0.0.1) loads the page on a new
+//   connection every second: every load
 //   must bring the page (200, the whole body) within PHONE_BOUND_MS (1 s).
 // The load is sized from the host's echo rate, measured first (the Moddable simulator's
 // sockets move ~75 KB/s). It prints what was sent, what each connection ended with
@@ -675,7 +676,9 @@ class AppRun {
 
 /**
  * A slowloris attacker: opens a connection, sends a request head a byte every 100 ms,
- * never finishing it, and reconnects at once whenever the server drops it.
+ * never finishing it, and reconnects at once whenever the server drops it. It connects
+ * from 127.0.0.2, another machine on the LAN as far as the server can tell: the phone
+ * (127.0.0.1) is not the attacker.
  */
 class Slowloris {
   constructor(port) {
@@ -688,7 +691,7 @@ class Slowloris {
 
   connect() {
     if (this.stopped) return;
-    const socket = net.connect({ host: '127.0.0.1', port: this.port });
+    const socket = net.connect({ host: '127.0.0.1', port: this.port, localAddress: '127.0.0.2' });
     this.socket = socket;
     this.connections++;
     const head = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
