@@ -69,7 +69,8 @@
 //   to free or a connection to become evictable (one just opened cannot be judged until
 //   its first bytes are read: the Moddable simulator polls its sockets every 20 ms), then
 //   gets 503 (Retry-After: 5) and is closed after its request was read (bounded in size,
-//   and to 2 s). At most maxConnections wait; beyond, 503 at once.
+//   and to 2 s). At most maxConnections wait, and at most half of them from one address
+//   (a host reconnecting as fast as it is dropped would fill the line); beyond, 503 at once.
 // - Events: 'request' (method, path, status) once per response sent, for logging
 //   (method and path are '' when the head could not be parsed: 408, 414, 431, 400...;
 //   status 101 for a hand-off that opened, 0 when the WebSocketServer refused it);
@@ -255,8 +256,9 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   private accept(socket: TCP): void {
     const max = this.options.maxConnections ?? 4;
     if (this.waiting.length > 0 || !this.roomFor(socket)) {
-      // Full: wait for a slot (behind those already waiting), or 503 if too many wait.
-      if (this.waiting.length >= max) {
+      // Full: wait for a slot (behind those already waiting), or 503 if too many wait, in
+      // all or from this address (half the places: one host cannot fill the line).
+      if (this.waiting.length >= max || this.waitingFrom(socket) >= Math.max(1, max >> 1)) {
         this.reject(socket);
         return;
       }
@@ -266,6 +268,14 @@ export class HttpServer extends Emitter<HttpServerEvents> {
       return;
     }
     this.open(socket);
+  }
+
+  /** How many of the waiting newcomers come from the address of `socket`. */
+  private waitingFrom(socket: TCP): number {
+    const from = addressOf(socket);
+    let n = 0;
+    for (let i = 0; i < this.waiting.length; i++) if (addressOf(this.waiting[i]) === from) n++;
+    return n;
   }
 
   /** Room for one more connection: a free slot, or one made by evicting a stalled connection. */
@@ -342,12 +352,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
    * as long as it likes. Runs only when full: at most maxConnections squared compares.
    */
   private evictFresh(newcomer: TCP): boolean {
-    let from = '';
-    try {
-      from = newcomer.remoteAddress ?? '';
-    } catch {
-      // a socket already gone: it competes as an unknown address
-    }
+    const from = addressOf(newcomer);
     let mine = 0;
     for (const connection of this.connections) if (connection.remoteAddress === from) mine++;
     let victim: HttpConnection | null = null;
@@ -385,3 +390,11 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   }
 }
 
+/** A socket's peer address; '' when the socket is already gone (it counts as an unknown address). */
+function addressOf(socket: TCP): string {
+  try {
+    return socket.remoteAddress ?? '';
+  } catch {
+    return '';
+  }
+}

@@ -85,6 +85,8 @@ export declare class HttpServer extends Emitter<HttpServerEvents> {
     /** Stop listening and close every open connection at once. */
     stop(): void;
     private accept;
+    /** How many of the waiting newcomers come from the address of `socket`. */
+    private waitingFrom;
     /** Room for one more connection: a free slot, or one made by evicting a stalled connection. */
     private roomFor;
     /** The wait timer: admit waiting newcomers in order while there is room; 503 to those waiting too long. */

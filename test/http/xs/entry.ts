@@ -239,6 +239,13 @@ const listener = lastListener!;
   for (let i = 0; i < 4; i++) open.push(listener.connect());
   const fifth = listener.connect();
   check(!fifth.options.onReadable, 'full: the fifth waits, not yet taken over');
+  // Half the line (2 of 4 places) per address: a second newcomer from it waits, a third gets 503 at once.
+  const second = listener.connect();
+  const third = listener.connect();
+  third.grant(4096);
+  third.send(GET('/'));
+  const r3 = parse(drain(third));
+  check(!second.options.onReadable && !!r3 && r3.status === 503, 'one address holds at most half the waiting line');
   advance(249);
   check(!fifth.options.onReadable && !fifth.closed, 'still waiting after 249 ms');
   advance(1);
@@ -246,6 +253,10 @@ const listener = lastListener!;
   fifth.send(GET('/'));
   const r = parse(drain(fifth));
   check(!!r && r.status === 503, '503 when full for 250 ms');
+  second.grant(4096);
+  second.send(GET('/'));
+  const r2 = parse(drain(second));
+  check(!!r2 && r2.status === 503, 'the second waiter too');
   const sixth = listener.connect();
   open[2].grant(4096);
   open[2].send('GET / HT'); // a head that stops: evictable
