@@ -69,8 +69,10 @@
 //   to free or a connection to become evictable (one just opened cannot be judged until
 //   its first bytes are read: the Moddable simulator polls its sockets every 20 ms), then
 //   gets 503 (Retry-After: 5) and is closed after its request was read (bounded in size,
-//   and to 2 s). At most maxConnections wait, and at most half of them from one address
-//   (a host reconnecting as fast as it is dropped would fill the line); beyond, 503 at once.
+//   and to 2 s). At most maxConnections wait, at most half of them from one address, and
+//   a newcomer finding the line full takes the place of the newest waiter of an address
+//   holding more than one place more than its own (a host reconnecting as fast as it is
+//   dropped cannot fill the line); else 503 at once.
 // - Events: 'request' (method, path, status) once per response sent, for logging
 //   (method and path are '' when the head could not be parsed: 408, 414, 431, 400...;
 //   status 101 for a hand-off that opened, 0 when the WebSocketServer refused it);
@@ -256,9 +258,12 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   private accept(socket: TCP): void {
     const max = this.options.maxConnections ?? 4;
     if (this.waiting.length > 0 || !this.roomFor(socket)) {
-      // Full: wait for a slot (behind those already waiting), or 503 if too many wait, in
-      // all or from this address (half the places: one host cannot fill the line).
-      if (this.waiting.length >= max || this.waitingFrom(socket) >= Math.max(1, max >> 1)) {
+      // Full: wait for a slot (behind those already waiting). One address holds at most
+      // half the line, and a full line gives the place of the newest waiter of the address
+      // holding the most places to a newcomer from an address holding fewer: one host
+      // reconnecting as fast as it is dropped cannot fill the line. Else 503 at once.
+      const mine = this.waitingFrom(socket);
+      if (mine >= Math.max(1, max >> 1) || (this.waiting.length >= max && !this.yieldPlace(mine))) {
         this.reject(socket);
         return;
       }
@@ -278,24 +283,48 @@ export class HttpServer extends Emitter<HttpServerEvents> {
     return n;
   }
 
+  /**
+   * The line is full: if an address holds more than one place more than `mine` (the
+   * newcomer's), its newest waiter gets 503 and gives up its place. False if none does.
+   */
+  private yieldPlace(mine: number): boolean {
+    let victim = -1;
+    let most = mine + 1;
+    for (let i = 0; i < this.waiting.length; i++) {
+      const held = this.waitingFrom(this.waiting[i]);
+      if (held > most || (held === most && victim >= 0)) {
+        most = held;
+        victim = i; // later index: newer
+      }
+    }
+    if (victim < 0) return false;
+    const [socket] = this.waiting.splice(victim, 1);
+    this.waitingSince.splice(victim, 1);
+    this.reject(socket);
+    return true;
+  }
+
   /** Room for one more connection: a free slot, or one made by evicting a stalled connection. */
   private roomFor(socket: TCP): boolean {
     return this.connections.size < (this.options.maxConnections ?? 4) || this.evictStalled() || this.evictFresh(socket);
   }
 
-  /** The wait timer: admit waiting newcomers in order while there is room; 503 to those waiting too long. */
+  /**
+   * The wait timer: admit the waiting newcomers there is room for, oldest first (room may
+   * exist for one and not another: evictFresh depends on the address); 503 to those
+   * waiting too long.
+   */
   private admitWaiting(): void {
-    while (this.waiting.length > 0) {
-      const socket = this.waiting[0];
-      if (this.roomFor(socket)) {
-        this.waiting.shift();
-        this.waitingSince.shift();
-        this.open(socket);
-      } else if (platformNow() - this.waitingSince[0] >= WAIT_LIMIT) {
-        this.waiting.shift();
-        this.waitingSince.shift();
-        this.reject(socket);
-      } else break;
+    const now = platformNow();
+    for (let i = 0; i < this.waiting.length; ) {
+      const socket = this.waiting[i];
+      const admit = this.roomFor(socket);
+      if (admit || now - this.waitingSince[i] >= WAIT_LIMIT) {
+        this.waiting.splice(i, 1);
+        this.waitingSince.splice(i, 1);
+        if (admit) this.open(socket);
+        else this.reject(socket);
+      } else i++;
     }
     if (this.waiting.length === 0) this.stopWaiting();
   }

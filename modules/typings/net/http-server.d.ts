@@ -87,9 +87,18 @@ export declare class HttpServer extends Emitter<HttpServerEvents> {
     private accept;
     /** How many of the waiting newcomers come from the address of `socket`. */
     private waitingFrom;
+    /**
+     * The line is full: if an address holds more than one place more than `mine` (the
+     * newcomer's), its newest waiter gets 503 and gives up its place. False if none does.
+     */
+    private yieldPlace;
     /** Room for one more connection: a free slot, or one made by evicting a stalled connection. */
     private roomFor;
-    /** The wait timer: admit waiting newcomers in order while there is room; 503 to those waiting too long. */
+    /**
+     * The wait timer: admit the waiting newcomers there is room for, oldest first (room may
+     * exist for one and not another: evictFresh depends on the address); 503 to those
+     * waiting too long.
+     */
     private admitWaiting;
     private stopWaiting;
     private open;

@@ -272,6 +272,42 @@ const listener = lastListener!;
   check(server.connectionsCount === 0, 'all released');
 }
 
+// 7b. Addresses: four fresh connections from 10.0.0.2 hold every slot. Waiting: one
+//     address holds at most half the line (2 places), a full line gives the newest place
+//     of the address holding most to a newcomer from another, and a waiter from another
+//     address gets in at the next check (its address holds no slot: the newest fresh
+//     connection of 10.0.0.2 makes room) while one from 10.0.0.2 keeps waiting.
+{
+  const holders: FakeConn[] = [];
+  for (let i = 0; i < 4; i++) holders.push(listener.connect());
+  const a1 = listener.connect();
+  const a2 = listener.connect();
+  const a3 = listener.connect();
+  a3.grant(4096);
+  a3.send(GET('/'));
+  const r3 = parse(drain(a3));
+  check(!a1.options.onReadable && !a2.options.onReadable && !!r3 && r3.status === 503, 'one address holds at most half the waiting line');
+  const b1 = listener.connect('10.0.0.3');
+  const c1 = listener.connect('10.0.0.4');
+  check(!b1.options.onReadable && !c1.options.onReadable, 'the line is full (2 + 1 + 1)');
+  const d1 = listener.connect('10.0.0.5');
+  a2.grant(4096);
+  a2.send(GET('/'));
+  const ra2 = parse(drain(a2));
+  check(!!ra2 && ra2.status === 503 && !d1.options.onReadable, 'a full line: the newest waiter of the address holding most gives its place');
+  advance(25);
+  check(!!b1.options.onReadable && !!c1.options.onReadable && !!d1.options.onReadable && !a1.options.onReadable, 'waiters from other addresses get in at the next check; 10.0.0.2 waits');
+  check(holders.filter((c) => c.closed).length === 3, 'each took the slot of a fresh connection of 10.0.0.2');
+  advance(250);
+  a1.grant(4096);
+  a1.send(GET('/'));
+  const ra1 = parse(drain(a1));
+  check(!!ra1 && ra1.status === 503, 'the waiter from 10.0.0.2 gets 503 after 250 ms');
+  for (const c of [...holders, b1, c1, d1]) if (!c.closed) c.fail();
+  advance(3000);
+  check(server.connectionsCount === 0, '7b: all released');
+}
+
 // 8. Memory: N idle keep-alive connections after one request each.
 const held: FakeConn[] = [];
 for (let i = 0; i < SCENARIO.memoryConnections; i++) {

@@ -31,6 +31,8 @@ export class FakeConn {
    * with this object included, and a field would add one.
    */
   declare broken?: boolean;
+  /** The peer's address (default 10.0.0.2); declared for the same reason. */
+  declare address?: string;
 
   get available(): number {
     return this.inbound.length - this.inHead;
@@ -131,7 +133,7 @@ export class FakeTCP {
   }
 
   get remoteAddress(): string {
-    return '10.0.0.2';
+    return conns.get(this)?.address ?? '10.0.0.2';
   }
 
   get remotePort(): number {
@@ -155,9 +157,10 @@ export class FakeListener {
     lastListener = this;
   }
 
-  /** A client connects: returns its end. */
-  connect(): FakeConn {
+  /** A client connects (from `address`, default 10.0.0.2): returns its end. */
+  connect(address?: string): FakeConn {
     const conn = new FakeConn();
+    if (address !== undefined) conn.address = address;
     this.pending.push(conn);
     this.options.onReadable?.call(this, this.pending.length);
     return conn;
