@@ -257,8 +257,8 @@ export class HttpServer extends Emitter<HttpServerEvents> {
 
   private accept(socket: TCP): void {
     const max = this.options.maxConnections ?? 4;
-    if (this.waiting.length > 0 || !this.roomFor(socket)) {
-      // Full: wait for a slot (behind those already waiting). One address holds at most
+    if (!this.roomFor(socket)) {
+      // Full, and no one to evict: wait for a slot. One address holds at most
       // half the line, and a full line gives the place of the newest waiter of the address
       // holding the most places to a newcomer from an address holding fewer: one host
       // reconnecting as fast as it is dropped cannot fill the line. Else 503 at once.

@@ -45,7 +45,8 @@ function get(path: string, headers: Record<string, string> = {}): Promise<{ stat
 /**
  * A slowloris client: sends a request head a byte at a time, never finishing it, and
  * reconnects whenever the server drops it, until stopped. Counts its connections and
- * how many the server closed.
+ * how many the server closed. It connects from 127.0.0.2: another host on the LAN as far
+ * as the server can tell, not the well-behaved client's own address.
  */
 class Slowloris {
   connections = 0;
@@ -60,7 +61,7 @@ class Slowloris {
 
   private connect(): void {
     if (this.stopped) return;
-    const socket = net.connect({ host: '127.0.0.1', port: this.port });
+    const socket = net.connect({ host: '127.0.0.1', port: this.port, localAddress: '127.0.0.2' });
     this.socket = socket;
     this.connections++;
     const head = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
