@@ -166,6 +166,12 @@ const REJECT_LINGER = 2000;
  * is dropped keeps every slot that fresh.
  */
 const WAIT_LIMIT = 250;
+/**
+ * A fresh connection is taken for a silent slot holder (evictFresh) only once it is this
+ * old (ms): a client whose request is still on its way (not yet read: the Moddable
+ * simulator polls every 20 ms) is not reset under it.
+ */
+const FRESH_MIN = 200;
 const WAIT_POLL = 25;
 
 export class HttpServer extends Emitter<HttpServerEvents> {
@@ -376,7 +382,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
    * Full, and nothing stalls: every slot is held by connections too fresh to judge. One
    * address may still not keep a newcomer from another out: if the address with the most
    * connections holds more than one more than the newcomer's, its newest fresh connection
-   * (the one with the least invested) makes room. Without this, a host that reconnects
+   * at least FRESH_MIN old (the one with the least invested) makes room. Without this, a host that reconnects
    * silently just before each connection would count as stalled holds every slot for
    * as long as it likes. Runs only when full: at most maxConnections squared compares.
    */
@@ -387,8 +393,9 @@ export class HttpServer extends Emitter<HttpServerEvents> {
     let victim: HttpConnection | null = null;
     let most = mine + 1; // the victim's address must hold more than this
     let newest = -Infinity;
+    const now = platformNow();
     for (const connection of this.connections) {
-      if (connection.stall !== STALL_FRESH) continue;
+      if (connection.stall !== STALL_FRESH || now - connection.stalledSince < FRESH_MIN) continue;
       const address = connection.remoteAddress;
       let held = 0;
       for (const other of this.connections) if (other.remoteAddress === address) held++;

@@ -114,7 +114,7 @@ export declare class HttpServer extends Emitter<HttpServerEvents> {
      * Full, and nothing stalls: every slot is held by connections too fresh to judge. One
      * address may still not keep a newcomer from another out: if the address with the most
      * connections holds more than one more than the newcomer's, its newest fresh connection
-     * (the one with the least invested) makes room. Without this, a host that reconnects
+     * at least FRESH_MIN old (the one with the least invested) makes room. Without this, a host that reconnects
      * silently just before each connection would count as stalled holds every slot for
      * as long as it likes. Runs only when full: at most maxConnections squared compares.
      */
