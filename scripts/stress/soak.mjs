@@ -27,8 +27,8 @@
 // after (clients gone, short settle). Exits 1 on a crash, a hang (a client waiting with
 // no progress for the hang bound), a leak, a missing or wrong close code, or a lost
 // message.
-import net from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { Slowloris } from './attackers.mjs';
 import {
   HandshakeError,
   OP,
@@ -669,54 +669,6 @@ class AppRun {
     if (t.out.errorLines) console.log(`  the server printed ${t.out.errorLines} error lines; last: ${t.out.lastErrors.at(-1)}`);
     if (t.out.writeFailed) console.log(`  the SDK traced "write failed" (a write to a socket whose peer is gone) ${t.out.writeFailed} times`);
     for (const [kind, n] of this.failureCount) if (n > 5) this.failures.push(`${t.name}: ${kind}: ${n - 5} more`);
-  }
-}
-
-// ---- the slowloris and the phone ---------------------------------------------------------------
-
-/**
- * A slowloris attacker: opens a connection, sends a request head a byte every 100 ms,
- * never finishing it, and reconnects at once whenever the server drops it. It connects
- * from 127.0.0.2, another machine on the LAN as far as the server can tell: the phone
- * (127.0.0.1) is not the attacker.
- */
-class Slowloris {
-  constructor(port) {
-    this.port = port;
-    this.connections = 0;
-    this.dropped = 0;
-    this.stopped = false;
-    this.connect();
-  }
-
-  connect() {
-    if (this.stopped) return;
-    const socket = net.connect({ host: '127.0.0.1', port: this.port, localAddress: '127.0.0.2' });
-    this.socket = socket;
-    this.connections++;
-    const head = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
-    let at = 0;
-    const trickle = () => {
-      if (!socket.destroyed) socket.write(at < head.length ? head.subarray(at, at + 1) : 'a');
-      at++;
-    };
-    socket.on('connect', () => {
-      trickle();
-      this.timer = setInterval(trickle, 100);
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      clearInterval(this.timer);
-      if (this.stopped) return;
-      this.dropped++;
-      setImmediate(() => this.connect());
-    });
-  }
-
-  stop() {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.socket?.destroy();
   }
 }
 

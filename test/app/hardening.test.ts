@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client, LedAppProcess, ROOT, closeClients, sleep, stopApps, until } from './helpers';
 import { inProcessOnly } from '../moddable/mode';
+import { SilentHolder, Slowloris } from '../../scripts/stress/attackers.mjs';
 
 let app: LedAppProcess;
 
@@ -42,90 +43,6 @@ function get(path: string, headers: Record<string, string> = {}): Promise<{ stat
   });
 }
 
-/**
- * A slowloris client: sends a request head a byte at a time, never finishing it, and
- * reconnects whenever the server drops it, until stopped. Counts its connections and
- * how many the server closed. It connects from 127.0.0.2: another host on the LAN as far
- * as the server can tell, not the well-behaved client's own address.
- */
-class Slowloris {
-  connections = 0;
-  closedByServer = 0;
-  private socket: net.Socket | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
-
-  constructor(private readonly port: number, private readonly everyMs: number) {
-    this.connect();
-  }
-
-  private connect(): void {
-    if (this.stopped) return;
-    const socket = net.connect({ host: '127.0.0.1', port: this.port, localAddress: '127.0.0.2' });
-    this.socket = socket;
-    this.connections++;
-    const head = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
-    let at = 0;
-    const trickle = (): void => {
-      socket.write(at < head.length ? head.subarray(at, at + 1) : 'a');
-      at++;
-    };
-    socket.on('connect', () => {
-      trickle(); // the first byte at once, as a slowloris does
-      this.timer = setInterval(trickle, this.everyMs);
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      if (this.timer) clearInterval(this.timer);
-      if (this.stopped) return;
-      this.closedByServer++;
-      setImmediate(() => this.connect()); // reconnect at once, as the attack does
-    });
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.socket?.destroy();
-  }
-}
-
-/**
- * A silent slot holder: connects (from 127.0.0.2, another machine on the LAN as far as
- * the server can tell), sends nothing, and hangs up just before the server would count
- * it as stalled (1 s), to reconnect at once: every slot is always held by a connection
- * too fresh to evict.
- */
-class SilentHolder {
-  connections = 0;
-  private socket: net.Socket | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
-
-  constructor(private readonly port: number, private readonly holdMs: number) {
-    this.connect();
-  }
-
-  private connect(): void {
-    if (this.stopped) return;
-    const socket = net.connect({ host: '127.0.0.1', port: this.port, localAddress: '127.0.0.2' });
-    this.socket = socket;
-    this.connections++;
-    this.timer = setTimeout(() => socket.destroy(), this.holdMs);
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      if (this.timer) clearTimeout(this.timer);
-      if (!this.stopped) setImmediate(() => this.connect());
-    });
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.socket?.destroy();
-  }
-}
-
 describe('slowloris', () => {
   it('clients trickling request heads on more connections than the server has never lock out a well-behaved client', async () => {
     const attackers = Array.from({ length: 12 }, () => new Slowloris(app.port, 100));
@@ -139,7 +56,7 @@ describe('slowloris', () => {
       }
       expect(statuses).toEqual(Array(20).fill(200));
       // The attack was real: the attackers held connections and the server cut them off.
-      expect(attackers.reduce((n, a) => n + a.closedByServer, 0)).toBeGreaterThanOrEqual(20);
+      expect(attackers.reduce((n, a) => n + a.dropped, 0)).toBeGreaterThanOrEqual(20);
     } finally {
       for (const a of attackers) a.stop();
     }
