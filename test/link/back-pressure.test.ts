@@ -7,6 +7,8 @@
 // echo server closed the connection with 1011 (found by npm run soak: 2 in 12,000
 // connections).
 import { describe, expect, it, vi } from 'vitest';
+import type { FakeConn } from '../xs/fakes/fake-io';
+import type { WebSocketServer } from '../../src/net/server';
 
 vi.mock('embedded:io/socket/tcp', async () => await import('../xs/fakes/tcp'));
 vi.mock('embedded:io/socket/listener', async () => await import('../xs/fakes/listener'));
@@ -43,26 +45,51 @@ const UPGRADE =
   'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
 
+const CHUNK = 16384;
+const CAPACITY = 4 * CHUNK;
+
+/**
+ * A stream-mode echo with the testee's buffers (16 KiB chunks and reads, a 64 KiB send
+ * queue) and one client on a fake socket that has stopped reading. `scenario` sends its
+ * frames (one c.send() is what one onReadable offers) and returns how many payload bytes
+ * must come back; then the client reads again, and everything must be echoed with the
+ * connection still open.
+ */
+function stalledEcho(port: number, scenario: (c: FakeConn, server: WebSocketServer) => number): void {
+  const log: string[] = [];
+  const server = startEchoServer({
+    port,
+    receiveMode: 'stream',
+    chunkSize: CHUNK,
+    readBufferSize: CHUNK,
+    sendQueueSize: CAPACITY,
+    maxMessageSize: 1 << 30,
+    keepAliveInterval: 0,
+    log: (line) => log.push(line),
+  });
+  try {
+    const c = fakes.lastListener!.connect();
+    c.grant(1 << 20);
+    c.send(UPGRADE);
+    expect(String.fromCharCode(...c.take().subarray(0, 12))).toBe('HTTP/1.1 101');
+    c.grant(0); // the peer stops reading: echoes queue up
+    const total = scenario(c, server);
+    const count = payloadCounter();
+    let echoed = 0;
+    for (let round = 0; round < 1000 && echoed < total && !c.closed; round++) {
+      c.grant(16384);
+      echoed += count(c.take());
+    }
+    expect(log.filter((line) => /^closed/.test(line))).toEqual([]);
+    expect(echoed).toBe(total);
+  } finally {
+    server.stop();
+  }
+}
+
 describe('read back-pressure (stream-mode echo, as the testee runs it)', () => {
   it('never reads more than the send queue can take back: a chunk held across reads plus a new one still fit', () => {
-    const CHUNK = 16384;
-    const log: string[] = [];
-    const server = startEchoServer({
-      port: 7000,
-      receiveMode: 'stream',
-      chunkSize: CHUNK,
-      readBufferSize: CHUNK,
-      sendQueueSize: 4 * CHUNK,
-      maxMessageSize: 1 << 30,
-      keepAliveInterval: 0,
-      log: (line) => log.push(line),
-    });
-    try {
-      const c = fakes.lastListener!.connect();
-      c.grant(1 << 20);
-      c.send(UPGRADE);
-      expect(String.fromCharCode(...c.take().subarray(0, 12))).toBe('HTTP/1.1 101');
-      c.grant(0); // the peer stops reading: echoes queue up
+    stalledEcho(7000, (c) => {
       // 1. A message whose echo fills the queue to just under half (32,604 of 65,536
       //    bytes): the link may still read.
       const x = new Uint8Array(32600).fill(0x78);
@@ -78,46 +105,16 @@ describe('read back-pressure (stream-mode echo, as the testee runs it)', () => {
       rest.set(longFrame.subarray(8 + 16376), 0);
       rest.set(frame(2, short), 16);
       c.send(rest);
-      // 4. The peer reads again: everything comes back, and the connection stays open.
-      const total = x.length + long.length + short.length;
-      let echoed = 0;
-      for (let round = 0; round < 1000 && echoed < total && !c.closed; round++) {
-        c.grant(16384);
-        echoed += payloadBytes(c.take());
-      }
-      expect(log.filter((line) => /^closed/.test(line))).toEqual([]);
-      expect(echoed).toBe(total);
-    } finally {
-      server.stop();
-    }
+      return x.length + long.length + short.length;
+    });
   });
 
   it('counts a ping read in part as held: its pong and a message after it in the next read still fit', () => {
-    const CHUNK = 16384;
-    const CAPACITY = 4 * CHUNK;
-    const log: string[] = [];
-    const server = startEchoServer({
-      port: 7001,
-      receiveMode: 'stream',
-      chunkSize: CHUNK,
-      readBufferSize: CHUNK,
-      sendQueueSize: CAPACITY,
-      maxMessageSize: 1 << 30,
-      keepAliveInterval: 0,
-      log: (line) => log.push(line),
-    });
-    carry = [];
-    try {
-      const c = fakes.lastListener!.connect();
-      c.grant(1 << 20);
-      c.send(UPGRADE);
-      c.take();
-      c.grant(0); // the peer stops reading
+    stalledEcho(7001, (c, server) => {
       // 1. Fill the queue until a few hundred bytes are left.
       const x = new Uint8Array(65026).fill(0x78);
       c.send(frame(2, x));
-      const endpoint = server.listClients()[0]!;
-      const q0 = server.bufferedAmount(endpoint);
+      const q0 = server.bufferedAmount(server.listClients()[0]!);
       // What a read may take now with nothing held: the free room less the control
       // reserve (278) and two header budgets (28), as SocketLink computes it.
       const room = CAPACITY - q0 - 278 - 28;
@@ -134,43 +131,35 @@ describe('read back-pressure (stream-mode echo, as the testee runs it)', () => {
       rest.set(ping.subarray(6 + 60), 0);
       rest.set(messageFrame, 17);
       c.send(rest);
-      // 4. The peer reads again: the ping is answered, everything echoed, nothing closed.
-      const total = x.length + p;
-      let echoed = 0;
-      for (let round = 0; round < 1000 && echoed < total && !c.closed; round++) {
-        c.grant(16384);
-        echoed += payloadBytes(c.take());
-      }
-      expect(log.filter((line) => /^closed/.test(line))).toEqual([]);
-      expect(echoed).toBe(total);
-    } finally {
-      server.stop();
-    }
+      return x.length + p;
+    });
   });
 });
 
-/** Payload bytes in the server's (unmasked) frames; frames may split across calls (one connection per test). */
-let carry: number[] = [];
-function payloadBytes(bytes: Uint8Array): number {
-  const all = carry.concat(Array.from(bytes));
-  let i = 0;
-  let total = 0;
-  while (i + 2 <= all.length) {
-    let n = all[i + 1] & 0x7f;
-    let h = 2;
-    if (n === 126) {
-      if (i + 4 > all.length) break;
-      n = (all[i + 2] << 8) | all[i + 3];
-      h = 4;
-    } else if (n === 127) {
-      if (i + 10 > all.length) break;
-      n = all[i + 6] * 2 ** 24 + (all[i + 7] << 16) + (all[i + 8] << 8) + all[i + 9];
-      h = 10;
+/** Counts the payload bytes of the server's (unmasked) data frames; frames may split across calls. */
+function payloadCounter(): (bytes: Uint8Array) => number {
+  let carry: number[] = [];
+  return (bytes) => {
+    const all = carry.concat(Array.from(bytes));
+    let i = 0;
+    let total = 0;
+    while (i + 2 <= all.length) {
+      let n = all[i + 1] & 0x7f;
+      let h = 2;
+      if (n === 126) {
+        if (i + 4 > all.length) break;
+        n = (all[i + 2] << 8) | all[i + 3];
+        h = 4;
+      } else if (n === 127) {
+        if (i + 10 > all.length) break;
+        n = all[i + 6] * 2 ** 24 + (all[i + 7] << 16) + (all[i + 8] << 8) + all[i + 9];
+        h = 10;
+      }
+      if (i + h + n > all.length) break;
+      if ((all[i] & 0x0f) <= 2) total += n;
+      i += h + n;
     }
-    if (i + h + n > all.length) break;
-    if ((all[i] & 0x0f) <= 2) total += n;
-    i += h + n;
-  }
-  carry = all.slice(i);
-  return total;
+    carry = all.slice(i);
+    return total;
+  };
 }
