@@ -3,38 +3,21 @@
 // routes, 408/idle on a manual clock, the WebSocket hand-off, 503), and the XS slots one
 // idle keep-alive connection holds. Runs test/http/xs/run.mjs in a child process because
 // @agoric/xsnap locks down the process that loads it.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killRunningChild, runXsReport } from '../xs/child-report';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-let child: ChildProcess | null = null;
-
-afterEach(() => {
-  if (child && child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-  child = null;
-});
+afterEach(killRunningChild);
 
 describe('HttpServer under XS', () => {
   it('passes every scenario; an idle keep-alive connection holds few slots', async () => {
-    const proc = spawn(process.execPath, ['test/http/xs/run.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    let stdout = '';
-    let stderr = '';
-    proc.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
-    expect(code, stderr).toBe(0);
-    const report = JSON.parse(stdout.trim().split('\n').pop()!) as {
+    const report = await runXsReport<{
       passed: number;
       failures: string[];
       open: number[];
       timers: number[];
       slotsPerConnection: number;
       bufferBytesPerConnection: number;
-    };
+    }>('test/http/xs/run.mjs');
     expect(report.failures).toEqual([]);
     expect(report.passed).toBeGreaterThanOrEqual(30);
     expect(report.open).toEqual([1, 4]);

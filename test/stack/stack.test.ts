@@ -6,19 +6,10 @@
 // Also checks that a write failing inside a handler's send() reports the close later,
 // from the timer: run on top of that handler's chain, the close handlers overflowed the
 // simulator's stack (found by npm run soak against the Moddable simulator).
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killRunningChild, runXsReport } from '../xs/child-report';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-let child: ChildProcess | null = null;
-
-afterEach(() => {
-  if (child && child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-  child = null;
-});
+afterEach(killRunningChild);
 
 /**
  * The budget, in xsnap's slots. xsnap counts a little more than a device would: the fake
@@ -31,15 +22,7 @@ const BUDGET = 415;
 
 describe('stack depth under XS', () => {
   it('the deepest callback chain stays within budget; a failed write closes from the timer', async () => {
-    const proc = spawn(process.execPath, ['test/stack/run.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    let stdout = '';
-    let stderr = '';
-    proc.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
-    expect(code, stderr).toBe(0);
-    const report = JSON.parse(stdout.trim().split('\n').pop()!) as { passed: number; failures: string[]; slots: number; pad: number; padEmpty: number };
+    const report = await runXsReport<{ passed: number; failures: string[]; slots: number; pad: number; padEmpty: number }>('test/stack/run.mjs');
     expect(report.failures).toEqual([]);
     expect(report.passed).toBeGreaterThanOrEqual(30);
     expect(report.pad).toBeLessThan(report.padEmpty); // the measurement saw the chains at all
