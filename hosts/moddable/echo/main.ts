@@ -16,6 +16,9 @@
 //     {id, op: 'behave', s, i, b}            -> a recorded instance does what Behaviour b
 //                                               (./behaviour.ts) asks: true
 //     {id, op: 'call', s, i, m, a, bin?}     -> server[m](...a[, the next binary frame])
+//     {id, op: 'timers', n}                  -> runs n one-shot timers one after the other
+//                                               (each set by the one before); replies with
+//                                               how many fired once the last one has
 //   A reply is {t: 're', id, v} or {t: 're', id, err}; an event is {t: 'ev', s, i, e, n, l, ...}
 //   (e 'origin': a request its Behaviour's checkOrigin saw, reported before it answers).
 import Timer from 'timer';
@@ -134,6 +137,7 @@ interface Command {
   a?: unknown[];
   bin?: boolean;
   b?: Behaviour;
+  n?: number;
 }
 
 const CALLS = ['disconnectClient', 'send', 'sendText', 'sendBinary', 'broadcast', 'bufferedAmount', 'stop', 'start', 'listClients', 'clientsCount'];
@@ -205,7 +209,26 @@ function enqueue(client: string, command: Command, bytes?: Uint8Array): void {
   }, 0);
 }
 
+/**
+ * `count` one-shot timers in a chain: the simulator's Linux timers are numbered with 16
+ * bits and lose one every 65,536 (hosts/moddable/timer-id-wrap.c); the chain stops there
+ * unless the guard works. The reply comes when the last one has fired.
+ */
+function chainTimers(client: string, id: number, count: number): void {
+  let fired = 0;
+  const next = (): void => {
+    fired++;
+    if (fired < count) Timer.set(next, 0);
+    else control.sendText(client, JSON.stringify({ t: 're', id, v: fired }));
+  };
+  Timer.set(next, 0);
+}
+
 function answer(client: string, command: Command, bytes?: Uint8Array): void {
+  if (command.op === 'timers') {
+    chainTimers(client, command.id, Number(command.n));
+    return;
+  }
   let reply: string;
   try {
     reply = JSON.stringify({ t: 're', id: command.id, v: run(command, bytes) });
