@@ -9,7 +9,8 @@ export interface ParseCount {
   errors: number;
 }
 
-export function makeOurParser(input: BenchInput, count: ParseCount): FrameParser {
+/** unmaskInPlace: the reads are scratch (a receive buffer), as SocketLink's are. */
+export function makeOurParser(input: BenchInput, count: ParseCount, unmaskInPlace = false): FrameParser {
   const handler: FrameHandler = {
     onMessage(_type, _data, start, end) {
       count.messages++;
@@ -23,7 +24,7 @@ export function makeOurParser(input: BenchInput, count: ParseCount): FrameParser
       count.errors++;
     },
   };
-  return new FrameParser({ role: input.role, maxMessageSize: input.maxMessage }, handler);
+  return new FrameParser({ role: input.role, maxMessageSize: input.maxMessage, unmaskInPlace }, handler);
 }
 
 /**
@@ -34,7 +35,7 @@ export function makeOurParser(input: BenchInput, count: ParseCount): FrameParser
  */
 export function parseWithOurs(input: BenchInput, rounds: number, receiveBuffer?: Uint8Array): ParseCount {
   const count: ParseCount = { messages: 0, bytes: 0, errors: 0 };
-  const parser = makeOurParser(input, count);
+  const parser = makeOurParser(input, count, receiveBuffer !== undefined);
   const reads = input.reads;
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < reads.length; i++) {

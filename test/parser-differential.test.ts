@@ -175,9 +175,9 @@ class OurRecorder implements FrameHandler {
   }
 }
 
-function ours(bytes: Uint8Array, role: Role, maxMessageSize: number, mode: 'message' | 'stream' = 'message'): string[] {
+function ours(bytes: Uint8Array, role: Role, maxMessageSize: number, mode: 'message' | 'stream' = 'message', unmaskInPlace = false): string[] {
   const recorder = new OurRecorder();
-  const parser = new FrameParser({ role, mode, maxMessageSize, chunkSize: 7 }, recorder);
+  const parser = new FrameParser({ role, mode, maxMessageSize, chunkSize: 7, unmaskInPlace }, recorder);
   parser.push(bytes.slice());
   return recorder.events;
 }
@@ -649,6 +649,9 @@ describe('differential corpus: ours vs ws Receiver', () => {
       expect(errorCode(mine)).toBe(c.ours);
       // Stream mode reaches the same verdict.
       expect(ours(c.bytes, c.role, max, 'stream')).toEqual(mine);
+      // So does a parser that may unmask in its input (as SocketLink's is).
+      expect(ours(c.bytes, c.role, max, 'message', true)).toEqual(mine);
+      expect(ours(c.bytes, c.role, max, 'stream', true)).toEqual(mine);
       // The reference decoder agrees with both sides (keeps the model honest for the fuzzing below).
       expect(reference(c.bytes, c.role, max, OURS)).toEqual(mine);
       expect(reference(c.bytes, c.role, max, WS)).toEqual(theirs);
@@ -790,6 +793,7 @@ async function compare(bytes: Uint8Array, role: Role, max: number): Promise<void
   // ...we behave as the project documents...
   expect(mine).toEqual(modelOurs);
   expect(ours(bytes, role, max, 'stream')).toEqual(mine);
+  expect(ours(bytes, role, max, 'message', true)).toEqual(mine);
   // ...and where the table's switches make no difference, ws and we agree exactly.
   if (JSON.stringify(modelOurs) === JSON.stringify(modelWs)) expect(mine).toEqual(theirs);
   else {

@@ -49,6 +49,31 @@ export function maskInPlace(
 }
 
 /**
+ * XOR buf[start, end) with the key from key byte 0, for buffers without a word view (an
+ * input that does not start at byte 0 of its buffer): native when the host has it.
+ */
+export function maskBytes(buf: Uint8Array, start: number, end: number, key: Uint8Array): void {
+  if (nativeXor !== null && end - start >= NATIVE_XOR_MIN) {
+    nativeXor(buf, start, end, key);
+    return;
+  }
+  const k0 = key[0];
+  const k1 = key[1];
+  const k2 = key[2];
+  const k3 = key[3];
+  let i = start;
+  for (const last = end - 3; i < last; i += 4) {
+    buf[i] ^= k0;
+    buf[i + 1] ^= k1;
+    buf[i + 2] ^= k2;
+    buf[i + 3] ^= k3;
+  }
+  if (i < end) buf[i++] ^= k0;
+  if (i < end) buf[i++] ^= k1;
+  if (i < end) buf[i] ^= k2;
+}
+
+/**
  * A host's native XOR of data[start, end) with a 4-byte key repeated from data[start]
  * (Moddable: Logical.xor over a view of the range). A native call costs a view and a
  * call, so short runs stay in the loop above.

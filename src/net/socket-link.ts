@@ -112,13 +112,16 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
   constructor(connectionOptions: ConnectionOptions, linkOptions: LinkOptions, events?: LinkEvents) {
     super();
     checkLinkOptions(linkOptions);
-    this.readBuffer = new Uint8Array(linkOptions.readBufferSize ?? 1024);
+    // Whole words, so the parser can unmask and validate it a word at a time in place.
+    const readSize = linkOptions.readBufferSize ?? 1024;
+    this.readBuffer = new Uint8Array(new ArrayBuffer((readSize + 3) & ~3), 0, readSize);
     this.queue = new SendQueue(linkOptions.sendQueueSize ?? 4096);
     this.maxFragmentSize = connectionOptions.maxFragmentSize ?? 0;
     this.closeTimeout = connectionOptions.closeTimeout ?? 5000;
     this.isServer = connectionOptions.role === 'server';
     this.events = events;
-    this.connection = new WebSocketConnection({ random: platformRandom(), now: platformNow, ...connectionOptions }, this);
+    // The read buffer is the link's and each read overwrites it: the parser may unmask in it.
+    this.connection = new WebSocketConnection({ random: platformRandom(), now: platformNow, ...connectionOptions, unmaskInPlace: true }, this);
   }
 
   /** Open the socket: a new connection (address/port) or an accepted one (from). */

@@ -71,6 +71,12 @@ export interface ConnectionOptions {
   maxFrameSize?: number;
   /** Stream-mode chunk buffer. Default 1024. */
   chunkSize?: number;
+  /**
+   * The transport owns the buffers it passes to receive() and reads them no more: a masked
+   * frame whole in one of them is unmasked there and delivered without a copy
+   * (FrameParserOptions.unmaskInPlace). Default false. SocketLink sets it.
+   */
+  unmaskInPlace?: boolean;
   /** Largest payload per frame sent; longer messages are fragmented. 0 (default): never. */
   maxFragmentSize?: number;
   /** Encoder scratch buffer. Default 1024. */
@@ -144,6 +150,7 @@ export class WebSocketConnection {
     if (options.maxMessageSize !== undefined) parserOptions.maxMessageSize = options.maxMessageSize;
     if (options.maxFrameSize !== undefined) parserOptions.maxFrameSize = options.maxFrameSize;
     if (options.chunkSize !== undefined) parserOptions.chunkSize = options.chunkSize;
+    if (options.unmaskInPlace) parserOptions.unmaskInPlace = true;
     this.parser = new FrameParser(parserOptions, this);
     this.encoder = new FrameEncoder(
       {

@@ -6,7 +6,7 @@
 import { CloseCode, MAX_CONTROL_PAYLOAD, Opcode, isValidWireCloseCode } from './protocol';
 import type { MessageType } from './protocol';
 import { Utf8Validator, isValidUtf8 } from '../bytes/utf8';
-import { copyMasked, maskInPlace } from '../bytes/mask';
+import { copyMasked, maskBytes, maskInPlace } from '../bytes/mask';
 
 export type Role = 'client' | 'server';
 
@@ -46,6 +46,13 @@ export interface FrameParserOptions {
   maxFrameSize?: number;
   /** Stream-mode buffer size. Default 1024. */
   chunkSize?: number;
+  /**
+   * The caller owns its input buffer and reads no more of what it pushed: a masked frame
+   * whole in one push is then unmasked in place and delivered from there, not copied.
+   * Default false (the input is never written). Unmasked frames are delivered from the
+   * input whenever a whole message is in one push, whatever this says.
+   */
+  unmaskInPlace?: boolean;
 }
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 4096;
@@ -65,6 +72,7 @@ export class FrameParser {
   private readonly streaming: boolean;
   private readonly maxMessageSize: number;
   private readonly maxFrameSize: number;
+  private readonly unmaskInPlace: boolean;
 
   /** Message buffer (message mode) or chunk buffer (stream mode), with a word view for unmasking. */
   private readonly data: Uint8Array;
@@ -80,6 +88,8 @@ export class FrameParser {
   // ArrayBuffer (a host that reads into one fixed buffer never causes an allocation).
   private inputBuffer: ArrayBufferLike | null = null;
   private inputView: DataView | null = null;
+  /** Words over the input buffer, when it starts at byte 0 and is whole words long (else null). */
+  private inputWords: Uint32Array | null = null;
 
   private state = State.Header;
   private headerLength = 0; // bytes gathered
@@ -102,6 +112,7 @@ export class FrameParser {
     this.handler = handler;
     this.expectMask = options.role === 'server';
     this.streaming = options.mode === 'stream';
+    this.unmaskInPlace = options.unmaskInPlace === true;
     const maxMessage = options.maxMessageSize ?? (this.streaming ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_MESSAGE_SIZE);
     if (!(maxMessage >= 0) || maxMessage > Number.MAX_SAFE_INTEGER) throw new RangeError('maxMessageSize out of range');
     this.maxMessageSize = maxMessage;
@@ -145,18 +156,28 @@ export class FrameParser {
 
   /** Consume data[start, end). Returns the number of bytes consumed (all, unless parsing stopped). */
   push(data: Uint8Array, start = 0, end = data.length): number {
+    if (data.buffer !== this.inputBuffer) this.viewOf(data);
     let i = start;
     while (i < end) {
       const state = this.state;
       if (state === State.Header) {
+        if (this.headerLength === 0 && end - i >= 2) {
+          // The usual case: the whole header is in this push; read it where it is.
+          const size = headerSize(data, i);
+          if (end - i >= size) {
+            i += size;
+            this.onHeader(data, i - size);
+            continue;
+          }
+        }
         const header = this.header;
         let have = this.headerLength;
         while (i < end && have < this.headerNeeded) {
           header[have++] = data[i++];
-          if (have === 2) this.headerNeeded = headerSize(header);
+          if (have === 2) this.headerNeeded = headerSize(header, 0);
         }
         this.headerLength = have;
-        if (have === this.headerNeeded) this.onHeader();
+        if (have === this.headerNeeded) this.onHeader(header, 0);
       } else if (state === State.Payload) {
         let n = end - i;
         if (n > this.frameRemaining) n = this.frameRemaining;
@@ -173,10 +194,10 @@ export class FrameParser {
     this.handler.onError(code, reason);
   }
 
-  private onHeader(): void {
-    const h = this.header;
-    const b0 = h[0];
-    const b1 = h[1];
+  /** The frame header at h[o...]: this.header when gathered across pushes, else the input. */
+  private onHeader(h: Uint8Array, o: number): void {
+    const b0 = h[o];
+    const b1 = h[o + 1];
     this.headerLength = 0;
     this.headerNeeded = 2;
     if (b0 & 0x70) return this.fail(CloseCode.ProtocolError, 'reserved bits set without an extension');
@@ -184,16 +205,16 @@ export class FrameParser {
     const fin = (b0 & 0x80) !== 0;
     const masked = (b1 & 0x80) !== 0;
     let length = b1 & 0x7f;
-    let at = 2;
+    let at = o + 2;
     if (length === 126) {
-      length = (h[2] << 8) | h[3];
-      at = 4;
+      length = (h[o + 2] << 8) | h[o + 3];
+      at = o + 4;
     } else if (length === 127) {
-      const high = ((h[2] << 24) | (h[3] << 16) | (h[4] << 8) | h[5]) >>> 0;
+      const high = ((h[o + 2] << 24) | (h[o + 3] << 16) | (h[o + 4] << 8) | h[o + 5]) >>> 0;
       if (high >= 0x80000000) return this.fail(CloseCode.ProtocolError, '64-bit length with the top bit set');
       // Above 2^53 this loses precision but stays above every limit, which is all that matters.
-      length = high * TWO_POW_32 + (((h[6] << 24) | (h[7] << 16) | (h[8] << 8) | h[9]) >>> 0);
-      at = 10;
+      length = high * TWO_POW_32 + (((h[o + 6] << 24) | (h[o + 7] << 16) | (h[o + 8] << 8) | h[o + 9]) >>> 0);
+      at = o + 10;
     }
     if (opcode >= Opcode.Close) {
       if (opcode > Opcode.Pong) return this.fail(CloseCode.ProtocolError, 'reserved control opcode');
@@ -233,7 +254,7 @@ export class FrameParser {
         this.messageLength = 0;
         this.fill = 0;
         this.firstChunk = true;
-        this.utf8.reset();
+        if (opcode === Opcode.Text) this.utf8.reset(); // only text is validated
       }
       this.messageLength += length;
     } else {
@@ -285,6 +306,12 @@ export class FrameParser {
   }
 
   private dataPayload(input: Uint8Array, at: number, n: number): number {
+    // A whole message in this push (one frame, all of its payload here; streaming, no
+    // larger than a chunk): delivered from the input, not copied (masked only when the
+    // caller lets us unmask in place). The same deliveries as the copying path below.
+    if (n === this.messageLength && this.fill === 0 && this.fin && (!this.masked || this.unmaskInPlace) && (!this.streaming || n <= this.data.length)) {
+      return this.wholeMessage(input, at, n);
+    }
     const data = this.data;
     const end = at + n;
     while (at < end) {
@@ -296,7 +323,7 @@ export class FrameParser {
       }
       const take = end - at < room ? end - at : room;
       const from = this.fill;
-      copyMasked(input, this.viewOf(input), at, data, this.dataWords, from, take, this.masked ? this.maskKey : null, this.frameOffset, this.rotated, this.rotatedWord);
+      copyMasked(input, this.inputView!, at, data, this.dataWords, from, take, this.masked ? this.maskKey : null, this.frameOffset, this.rotated, this.rotatedWord);
       at += take;
       this.frameOffset += take;
       this.frameRemaining -= take;
@@ -307,6 +334,38 @@ export class FrameParser {
       }
     }
     if (this.frameRemaining === 0) this.dataFrameDone();
+    return end;
+  }
+
+  /** dataPayload's fast path: the message is input[at, at + n), its frame's whole payload. */
+  private wholeMessage(input: Uint8Array, at: number, n: number): number {
+    const end = at + n;
+    const words = input.byteOffset === 0 ? this.inputWords : null; // push() set them for this input
+    if (this.masked) {
+      if (words) maskInPlace(input, words, at, end, this.maskKey, 0, this.rotated, this.rotatedWord);
+      else maskBytes(input, at, end, this.maskKey);
+    }
+    this.frameOffset = n;
+    this.frameRemaining = 0;
+    this.state = State.Header;
+    if (this.messageType === 'text') {
+      if (this.utf8.update(input, at, end, words ?? undefined) >= 0) {
+        this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
+        return end;
+      }
+      if (!this.utf8.complete) {
+        this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
+        return end;
+      }
+    }
+    this.inMessage = false;
+    if (this.streaming) {
+      const first = this.firstChunk;
+      this.firstChunk = false;
+      this.handler.onChunk(this.messageType, input, at, end, first, true);
+    } else {
+      this.handler.onMessage(this.messageType, input, at, end);
+    }
     return end;
   }
 
@@ -329,12 +388,12 @@ export class FrameParser {
     }
   }
 
-  private viewOf(input: Uint8Array): DataView {
-    if (input.buffer !== this.inputBuffer || !this.inputView) {
-      this.inputBuffer = input.buffer;
-      this.inputView = new DataView(input.buffer);
-    }
-    return this.inputView;
+  /** Views over a new input buffer (push() calls this when the caller's buffer changes). */
+  private viewOf(input: Uint8Array): void {
+    const buffer = input.buffer;
+    this.inputBuffer = buffer;
+    this.inputView = new DataView(buffer);
+    this.inputWords = (buffer.byteLength & 3) === 0 ? new Uint32Array(buffer) : null;
   }
 
   /** Stream mode: hand over the chunk buffer. Returns false if the handler stopped the parser. */
@@ -348,8 +407,9 @@ export class FrameParser {
   }
 }
 
-/** Header size once its first two bytes are known. */
-function headerSize(header: Uint8Array): number {
-  const length = header[1] & 0x7f;
-  return 2 + (length === 126 ? 2 : length === 127 ? 8 : 0) + (header[1] & 0x80 ? 4 : 0);
+/** Size of the header at h[o...] from its first two bytes. */
+function headerSize(h: Uint8Array, o: number): number {
+  const b1 = h[o + 1];
+  const length = b1 & 0x7f;
+  return 2 + (length === 126 ? 2 : length === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
 }
