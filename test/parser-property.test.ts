@@ -319,7 +319,13 @@ class Recorder implements FrameHandler {
   }
 }
 
-type Split = { kind: 'whole' } | { kind: 'bytes' } | { kind: 'cuts'; cuts: number[]; pad: number };
+type Split =
+  | { kind: 'whole' }
+  | { kind: 'bytes' }
+  | { kind: 'cuts'; cuts: number[]; pad: number }
+  // As SocketLink reads: into the parser's buffer (directView/pushDirect) while it has
+  // directRoom, else through a read buffer; reads of steps[i] bytes in turn.
+  | { kind: 'direct'; steps: number[] };
 
 interface FeedResult {
   recorder: Recorder;
@@ -365,6 +371,25 @@ function feed(stream: Uint8Array, options: FrameParserOptions, split: Split): Fe
     const before = stream.slice();
     for (let i = 0; i < stream.length; i++) pushPiece(stream, i, i + 1, null);
     if (!sameBytes(before, stream)) inputIntact = false;
+  } else if (split.kind === 'direct') {
+    let at = 0;
+    for (let i = 0; at < stream.length && !parser.stopped; i++) {
+      const step = Math.min(split.steps[i % split.steps.length], stream.length - at);
+      const room = parser.directRoom;
+      if (room > 0) {
+        const n = Math.min(room, step);
+        const view = parser.directView(n);
+        if (view.length !== n) violations.push(`directView(${n}) has ${view.length} bytes`);
+        view.set(stream.subarray(at, at + n));
+        parser.pushDirect(n);
+        consumed += n;
+        at += n;
+      } else {
+        const piece = stream.slice(at, at + step);
+        pushPiece(piece, 0, piece.length, null);
+        at += step;
+      }
+    }
   } else {
     const points = [...new Set(split.cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
     let prev = 0;
@@ -544,11 +569,13 @@ const splitArb: fc.Arbitrary<Split> = fc.record({
 
 /**
  * With unmaskInPlace (what SocketLink sets: its read buffer is scratch), every split gives
- * the events of the copying parser; a copy of the stream is fed each time, as the parser
- * may now write into it. Unmasked frames (client role) are never written.
+ * the events of the copying parser, and so do reads straight into the parser's buffer
+ * (directView/pushDirect, as SocketLink reads payloads); a copy of the stream is fed each
+ * time, as the parser may now write into it. Unmasked frames (client role) are never written.
  */
 function expectSameInPlace(stream: Uint8Array, options: FrameParserOptions, split: Split, expected: unknown): void {
-  for (const how of [{ kind: 'whole' } as Split, { kind: 'bytes' } as Split, split]) {
+  const steps = split.kind === 'cuts' && split.cuts.length > 0 ? split.cuts.map((c) => 1 + (c % 1600)) : [1536];
+  for (const how of [{ kind: 'whole' } as Split, { kind: 'bytes' } as Split, split, { kind: 'direct', steps } as Split, { kind: 'direct', steps: [1] } as Split]) {
     const r = feed(stream.slice(), { ...options, unmaskInPlace: true }, how);
     expect(r.violations).toEqual([]);
     expect(r.recorder.raw).toEqual(expected);

@@ -239,7 +239,7 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
     let dropped = false;
     try {
       while (this.socket && this.readable > 0) {
-        let n = this.readable < buffer.length ? this.readable : buffer.length;
+        let n = this.readable;
         if (!this.ending && this.queue.length > 0) {
           // Two header budgets: the held payload's frame header was read earlier, so its
           // echo's header is output this read did not bring in (later frames' headers are
@@ -248,6 +248,19 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
           if (room <= 0) break; // onWritable drains the queue, then flush() reads on
           if (room < n) n = room;
         }
+        const direct = this.ending ? 0 : this.connection.directRoom;
+        if (direct > 0 && direct >= (n < buffer.length ? n : buffer.length)) {
+          // All of this read is payload the parser would copy into its own buffer: read it
+          // there (one view per read instead of a copy), as much as the payload takes. A
+          // read that would reach past the payload goes through the read buffer, so the
+          // socket is not read more often than before.
+          if (direct < n) n = direct;
+          this.socket.read(this.connection.directView(n));
+          this.readable -= n;
+          this.connection.receiveDirect(n);
+          continue;
+        }
+        if (n > buffer.length) n = buffer.length;
         // read(buffer) fills it exactly: a shorter read needs a shorter view.
         this.socket.read(n === buffer.length ? buffer : buffer.subarray(0, n));
         this.readable -= n;

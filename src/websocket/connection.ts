@@ -220,17 +220,39 @@ export class WebSocketConnection {
   /** Bytes from the transport. */
   receive(data: Uint8Array, start = 0, end = data.length): void {
     if (this.readyState === ReadyState.Closed || start >= end) return;
-    if (this.keepAliveInterval > 0 && this.readyState === ReadyState.Open) {
-      // Any bytes from the peer prove it alive.
-      this.pongDeadline = NO_DEADLINE;
-      this.pingDue = this.now() + this.keepAliveInterval;
-    }
+    if (this.keepAliveInterval > 0 && this.readyState === ReadyState.Open) this.peerAlive();
     if (this.readyState === ReadyState.Connecting) {
       if (!this.head) return; // not started: ignore
       start = this.receiveHead(data, start, end);
       if (start < 0 || this.state !== ReadyState.Open) return;
     }
     if (start < end) this.parser.push(data, start, end);
+  }
+
+  /**
+   * Payload bytes the transport may read straight into the parser's buffer
+   * (FrameParser.directRoom), saving a copy through its own buffer; 0 when it may not.
+   */
+  get directRoom(): number {
+    return this.readyState === ReadyState.Open || this.readyState === ReadyState.Closing ? this.parser.directRoom : 0;
+  }
+
+  /** Where the next `n` (<= directRoom) bytes go: a view made per call. */
+  directView(n: number): Uint8Array {
+    return this.parser.directView(n);
+  }
+
+  /** The transport wrote `n` (<= directRoom) bytes at directView(n): as receive() of them. */
+  receiveDirect(n: number): void {
+    if (this.directRoom < n) return;
+    if (this.keepAliveInterval > 0 && this.readyState === ReadyState.Open) this.peerAlive();
+    this.parser.pushDirect(n);
+  }
+
+  /** Any bytes from the peer prove it alive. */
+  private peerAlive(): void {
+    this.pongDeadline = NO_DEADLINE;
+    this.pingDue = this.now() + this.keepAliveInterval;
   }
 
   /** The transport closed or failed. */

@@ -144,6 +144,45 @@ export class FrameParser {
     return this.state === State.Payload && this.opcode >= Opcode.Close ? this.fill + this.controlLength : this.fill;
   }
 
+  /**
+   * Payload bytes a transport may read straight into the parser's own buffer now, then
+   * report with pushDirect(): inside a data frame's payload whose bytes would be copied
+   * there anyway, up to the end of the frame and of the buffer. 0 otherwise.
+   */
+  get directRoom(): number {
+    if (this.state !== State.Payload || this.opcode >= Opcode.Close) return 0;
+    const room = this.data.length - this.fill;
+    return room < this.frameRemaining ? room : this.frameRemaining;
+  }
+
+  /** Where the next `n` (<= directRoom) payload bytes go: a view made per call. */
+  directView(n: number): Uint8Array {
+    return this.data.subarray(this.fill, this.fill + n);
+  }
+
+  /**
+   * `n` payload bytes (<= directRoom) were written at directView(n): unmask, validate and
+   * deliver them as push() would have. The same events as pushing the same bytes.
+   */
+  pushDirect(n: number): void {
+    if (n <= 0 || n > this.directRoom) return;
+    const data = this.data;
+    const from = this.fill;
+    const to = from + n;
+    if (this.masked) maskInPlace(data, this.dataWords, from, to, this.maskKey, this.frameOffset, this.rotated, this.rotatedWord);
+    this.frameOffset += n;
+    this.frameRemaining -= n;
+    this.fill = to;
+    if (this.messageType === 'text' && this.utf8.update(data, from, to, this.dataWords) >= 0) {
+      this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
+      return;
+    }
+    if (this.frameRemaining === 0) this.dataFrameDone();
+    // A full chunk goes now rather than when the next byte comes (as in dataPayload):
+    // the same chunks, and directRoom is not left at 0.
+    else if (this.streaming && to === data.length) this.deliverChunk(false);
+  }
+
   /** Bytes this parser holds (buffers fixed at construction). */
   get bufferBytes(): number {
     return this.dataWords.byteLength + this.controlWords.byteLength + 14 + 4 + 4;
