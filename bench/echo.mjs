@@ -7,7 +7,8 @@
 // between the servers round by round, so drift (thermal, other load) hits both alike.
 //
 //   round trip: one 16-byte binary message in flight, p50/p99 over all rounds
-//   throughput: WINDOW messages kept in flight, messages echoed per second (median round)
+//   throughput: WINDOW messages kept in flight, messages echoed per second (median round);
+//   large messages (1 and 16 MiB) also sent in 64 KiB fragments (the echo is one message)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -21,7 +22,9 @@ const quick = process.argv.includes('--quick');
 const RTT_ROUNDS = quick ? 4 : 20;
 const RTT_PER_ROUND = 2500;
 const ROUNDS = quick ? 3 : 15;
-const MAX_MESSAGE = 1 << 20;
+const ROUNDS_LARGE = quick ? 3 : 5;
+const MAX_MESSAGE = 16 << 20;
+const FRAGMENT = 64 * 1024;
 
 const children = [];
 
@@ -90,8 +93,16 @@ function roundTrips(ws, n, payload) {
   });
 }
 
+/** One binary message, whole or (fragmented) as frames of FRAGMENT bytes. */
+function sendMessage(ws, payload, fragmented) {
+  if (!fragmented) return ws.send(payload);
+  for (let at = 0; at < payload.length; at += FRAGMENT) {
+    ws.send(payload.subarray(at, at + FRAGMENT), { binary: true, fin: at + FRAGMENT >= payload.length });
+  }
+}
+
 /** n messages with `window` in flight; returns messages per second. Checks every echo's length and the last one's bytes. */
-function pipelined(ws, n, window, payload) {
+function pipelined(ws, n, window, payload, fragmented = false) {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let received = 0;
@@ -107,7 +118,7 @@ function pipelined(ws, n, window, payload) {
       }
       if (sent < n) {
         sent++;
-        ws.send(payload);
+        sendMessage(ws, payload, fragmented);
       }
     };
     ws.on('message', onMessage);
@@ -115,7 +126,7 @@ function pipelined(ws, n, window, payload) {
     const t0 = process.hrtime.bigint();
     while (sent < window && sent < n) {
       sent++;
-      ws.send(payload);
+      sendMessage(ws, payload, fragmented);
     }
   });
 }
@@ -135,9 +146,9 @@ const sockets = {};
 for (const s of servers) sockets[s.name] = await open(s.url);
 
 console.log(`Echo servers over loopback, Node ${process.version}, ws ${wsVersion}; client: one ws WebSocket per server in the bench process`);
-console.log('ours: test/testee/echo-server.ts on hosts/sim (child process, message mode, 1 MiB max message, sim TCP: 8 KiB send buffer, 64 KiB receive window)');
-console.log('ws:   bench/echo-ws-server.mjs (child process, ws WebSocketServer, maxPayload 1 MiB, no compression)');
-console.log(`binary messages; rounds alternate between the servers: ${RTT_ROUNDS} for round trips, ${ROUNDS} per throughput figure (median round)\n`);
+console.log('ours: test/testee/echo-server.ts on hosts/sim (child process, message mode, 16 MiB max message, sim TCP: 8 KiB send buffer, 64 KiB receive window)');
+console.log('ws:   bench/echo-ws-server.mjs (child process, ws WebSocketServer, maxPayload 16 MiB, no compression)');
+console.log(`binary messages; rounds alternate between the servers: ${RTT_ROUNDS} for round trips, ${ROUNDS} per throughput figure (${ROUNDS_LARGE} for 1 and 16 MiB; median round)\n`);
 
 // Warm-up: JIT both servers and the client on every size.
 for (const name of ['ours', 'ws']) {
@@ -162,35 +173,40 @@ const rows = [];
   rows.push({ label: `  (${RTT_ROUNDS} x ${n} round trips each, pooled)`, ours: '', ws: '', ratio: null });
 }
 // Pipelined throughput.
+const MiB = 1 << 20;
 const sizes = [
   { size: 16, label: '16 B', window: 64, n: 50000 },
   { size: 1024, label: '1 KiB', window: 64, n: 40000 },
   { size: 65536, label: '64 KiB', window: 16, n: 2000 },
+  { size: MiB, label: '1 MiB', window: 2, n: 50, rounds: ROUNDS_LARGE },
+  { size: MiB, label: '1 MiB in 64 KiB frames', window: 2, n: 50, rounds: ROUNDS_LARGE, fragmented: true },
+  { size: 16 * MiB, label: '16 MiB', window: 1, n: 4, rounds: ROUNDS_LARGE },
+  { size: 16 * MiB, label: '16 MiB in 64 KiB frames', window: 1, n: 4, rounds: ROUNDS_LARGE, fragmented: true },
 ];
-for (const { size, label, window, n } of sizes) {
+for (const { size, label, window, n, rounds = ROUNDS, fragmented = false } of sizes) {
   const payload = randomBytes(size);
   const rates = { ours: [], ws: [] };
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const name of r % 2 ? ['ws', 'ours'] : ['ours', 'ws']) rates[name].push(await pipelined(sockets[name], n, window, payload));
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2 ? ['ws', 'ours'] : ['ours', 'ws']) rates[name].push(await pipelined(sockets[name], n, window, payload, fragmented));
   }
   const ours = median(rates.ours);
   const ws = median(rates.ws);
   const mib = size >= 1024 ? ` = ${((ours * size) / (1 << 20)).toFixed(0)} / ${((ws * size) / (1 << 20)).toFixed(0)} MiB/s` : '';
-  const k = (x) => `${(x / 1000).toFixed(0)}k`;
+  const k = (x) => (x >= 1000 ? `${(x / 1000).toFixed(0)}k` : x.toFixed(1));
   const spread = (xs) => `${k(Math.min(...xs))}-${k(Math.max(...xs))}`;
   rows.push({
     label: `throughput ${label}, ${window} in flight (msg/s)`,
-    ours: ours.toFixed(0),
-    ws: ws.toFixed(0),
+    ours: ours.toFixed(ours >= 100 ? 0 : 1),
+    ws: ws.toFixed(ws >= 100 ? 0 : 1),
     ratio: ours / ws,
     note: `${n} msgs/round${mib}; rounds: ours ${spread(rates.ours)}, ws ${spread(rates.ws)}`,
   });
 }
 
 const pad = (s, n) => String(s).padEnd(n);
-console.log(pad('figure', 42) + pad('ours', 12) + pad('ws', 12) + pad('ours vs ws', 12) + 'notes');
+console.log(pad('figure', 58) + pad('ours', 12) + pad('ws', 12) + pad('ours vs ws', 12) + 'notes');
 for (const r of rows) {
-  console.log(pad(r.label, 42) + pad(r.ours, 12) + pad(r.ws, 12) + pad(r.ratio === null ? '' : `${r.ratio.toFixed(2)}x`, 12) + (r.note ?? ''));
+  console.log(pad(r.label, 58) + pad(r.ours, 12) + pad(r.ws, 12) + pad(r.ratio === null ? '' : `${r.ratio.toFixed(2)}x`, 12) + (r.note ?? ''));
 }
 const ratios = rows.filter((r) => r.ratio !== null).map((r) => r.ratio);
 console.log(`\n(ratio: throughput ours/ws, latency ws/ours: above 1.00x we are better; lowest ${Math.min(...ratios).toFixed(2)}x, goal >= 1.00x; ${((Date.now() - started) / 1000).toFixed(0)} s)`);
