@@ -442,7 +442,12 @@ describe('handshake probes against our server', () => {
       const result = await exchange(port, pieces, { delay: 50, timeout: 10_000 }).catch((e: Error) => e);
       expect(result).not.toBeInstanceOf(Error);
       expect((result as Exchange).bytes.length).toBe(0);
-      expect((result as Exchange).gotFin).toBe(true);
+      // Ended by the server: a FIN, or a reset when the client's last bytes were still
+      // unread when it closed (the Moddable simulator reads a socket every 20 ms, and
+      // Linux answers close() over unread input with RST). Nothing is owed to this client,
+      // and lingering for it would keep a slow-loris in its slot.
+      const ended = result as Exchange;
+      expect(ended.gotFin || ended.error === 'ECONNRESET', `FIN or reset, got ${ended.error ?? 'neither'}`).toBe(true);
       // Cut off while bytes were still arriving: the timeout counts from the connection, not
       // from the last byte (the exchange stops writing once the socket is closed).
       expect((result as Exchange).written).toBeLessThan(pieces.length);
