@@ -7,6 +7,11 @@
  */
 export declare function maskInPlace(buf: Uint8Array, words: Uint32Array, start: number, end: number, key: Uint8Array, phase: number, rotated: Uint8Array, rotatedWord: Uint32Array): void;
 /**
+ * XOR buf[start, end) with the key from key byte 0, for buffers without a word view (an
+ * input that does not start at byte 0 of its buffer): native when the host has it.
+ */
+export declare function maskBytes(buf: Uint8Array, start: number, end: number, key: Uint8Array): void;
+/**
  * A host's native XOR of data[start, end) with a 4-byte key repeated from data[start]
  * (Moddable: Logical.xor over a view of the range). A native call costs a view and a
  * call, so short runs stay in the loop above.

@@ -73,8 +73,9 @@ export declare class WebSocketServer extends Emitter<ServerEvents> {
     start(): void;
     /**
      * Take over a socket whose upgrade request an HTTP server already read: `request` is
-     * the parsed head and `rest` the bytes read after it (the start of the first frame).
-     * Without `request`, the handshake is read from the socket. Returns false when the
+     * the parsed head and `rest` the bytes read after it (the start of the first frame;
+     * the server may unmask them in place). Without `request`, the handshake is read from
+     * the socket. Returns false when the
      * server is full (the client got 503) or the request was refused.
      */
     addWebSocket(socket: TCP, request?: HttpRequestHead, rest?: Uint8Array): boolean;

@@ -56,6 +56,12 @@ export interface ConnectionOptions {
     maxFrameSize?: number;
     /** Stream-mode chunk buffer. Default 1024. */
     chunkSize?: number;
+    /**
+     * The transport owns the buffers it passes to receive() and reads them no more: a masked
+     * frame whole in one of them is unmasked there and delivered without a copy
+     * (FrameParserOptions.unmaskInPlace). Default false. SocketLink sets it.
+     */
+    unmaskInPlace?: boolean;
     /** Largest payload per frame sent; longer messages are fragmented. 0 (default): never. */
     maxFragmentSize?: number;
     /** Encoder scratch buffer. Default 1024. */
@@ -125,6 +131,17 @@ export declare class WebSocketConnection {
     private begin;
     /** Bytes from the transport. */
     receive(data: Uint8Array, start?: number, end?: number): void;
+    /**
+     * Payload bytes the transport may read straight into the parser's buffer
+     * (FrameParser.directRoom), saving a copy through its own buffer; 0 when it may not.
+     */
+    get directRoom(): number;
+    /** Where the next `n` (<= directRoom) bytes go: a view made per call. */
+    directView(n: number): Uint8Array;
+    /** The transport wrote `n` (<= directRoom) bytes at directView(n): as receive() of them. */
+    receiveDirect(n: number): void;
+    /** Any bytes from the peer prove it alive. */
+    private peerAlive;
     /** The transport closed or failed. */
     transportClosed(): void;
     /**

@@ -36,6 +36,13 @@ export interface FrameParserOptions {
     maxFrameSize?: number;
     /** Stream-mode buffer size. Default 1024. */
     chunkSize?: number;
+    /**
+     * The caller owns its input buffer and reads no more of what it pushed: a masked frame
+     * whole in one push is then unmasked in place and delivered from there, not copied.
+     * Default false (the input is never written). Unmasked frames are delivered from the
+     * input whenever a whole message is in one push, whatever this says.
+     */
+    unmaskInPlace?: boolean;
 }
 export declare const DEFAULT_MAX_MESSAGE_SIZE = 4096;
 export declare const DEFAULT_CHUNK_SIZE = 1024;
@@ -45,6 +52,7 @@ export declare class FrameParser {
     private readonly streaming;
     private readonly maxMessageSize;
     private readonly maxFrameSize;
+    private readonly unmaskInPlace;
     /** Message buffer (message mode) or chunk buffer (stream mode), with a word view for unmasking. */
     private readonly data;
     private readonly dataWords;
@@ -57,6 +65,8 @@ export declare class FrameParser {
     private readonly utf8;
     private inputBuffer;
     private inputView;
+    /** Words over the input buffer, when it starts at byte 0 and is whole words long (else null). */
+    private inputWords;
     private state;
     private headerLength;
     private headerNeeded;
@@ -80,6 +90,19 @@ export declare class FrameParser {
      * same payload). What a later push may deliver on top of its own bytes.
      */
     get held(): number;
+    /**
+     * Payload bytes a transport may read straight into the parser's own buffer now, then
+     * report with pushDirect(): inside a data frame's payload whose bytes would be copied
+     * there anyway, up to the end of the frame and of the buffer. 0 otherwise.
+     */
+    get directRoom(): number;
+    /** Where the next `n` (<= directRoom) payload bytes go: a view made per call. */
+    directView(n: number): Uint8Array;
+    /**
+     * `n` payload bytes (<= directRoom) were written at directView(n): unmask, validate and
+     * deliver them as push() would have. The same events as pushing the same bytes.
+     */
+    pushDirect(n: number): void;
     /** Bytes this parser holds (buffers fixed at construction). */
     get bufferBytes(): number;
     /** Stop parsing: further input is ignored. */
@@ -87,13 +110,17 @@ export declare class FrameParser {
     /** Consume data[start, end). Returns the number of bytes consumed (all, unless parsing stopped). */
     push(data: Uint8Array, start?: number, end?: number): number;
     private fail;
+    /** The frame header at h[o...]: this.header when gathered across pushes, else the input. */
     private onHeader;
     private controlPayload;
     /** Unmask freshly copied payload bytes and advance the frame position. */
     private afterCopy;
     private controlDone;
     private dataPayload;
+    /** dataPayload's fast path: the message is input[at, at + n), its frame's whole payload. */
+    private wholeMessage;
     private dataFrameDone;
+    /** Views over a new input buffer (push() calls this when the caller's buffer changes). */
     private viewOf;
     /** Stream mode: hand over the chunk buffer. Returns false if the handler stopped the parser. */
     private deliverChunk;
