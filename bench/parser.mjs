@@ -127,7 +127,8 @@ async function xsRun(only, rounds) {
 }
 console.log(`\nUnder XS (${await xsVersion()}): ~${XS_TOTAL >> 10} KiB per input x ${XS_ROUNDS} rounds, deterministic meters`);
 console.log(pad('input', 44) + pad('computrons/MiB', 16) + pad('computrons/msg', 16) + 'slots allocated/MiB');
-for (let i = 0; i < 8; i++) {
+const inputCount = makeInputs(XS_TOTAL, READ).length;
+for (let i = 0; i < inputCount; i++) {
   // Two runs that differ only in the number of rounds: the difference in slots is
   // what parsing more frames allocated, free of setup and parser construction.
   const base = await xsRun(i, 1);
