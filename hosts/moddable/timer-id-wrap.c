@@ -10,9 +10,9 @@
  * fires; and its owner still holds the freed record, which it frees again when it
  * closes: the simulator then dies (SIGSEGV) or corrupts another timer. Under a
  * connection flood that happens within minutes. The same 70,000-timer chain with the
- * SDK alone stops at 65,533 callbacks; test/moddable/timer-wrap.test.ts shows it.
+ * SDK alone stops at 65,533 callbacks; test/moddable/timers.test.ts runs such a chain.
  *
- * What this does: four times a second it creates a probe timer, reads its number and
+ * What this does: every 20 ms it creates a probe timer, reads its number and
  * removes it at once. When the numbers come within PROBE_MARGIN of wrapping, it creates
  * and removes probes until one has taken number 0: removed before it was due, that
  * record is freed normally, and the counter has moved past 0 with nothing lost.
@@ -20,7 +20,7 @@
  * Reading the number means knowing where the SDK keeps it: the record's layout is
  * checked against what the public API reports (the callback, refcon place and size, the
  * intervals, the use count, consecutive numbers) before anything else is done; with a
- * layout it does not recognise the guard traces one line and stays off. No JavaScript
+ * layout it does not recognise the guard prints one line on stderr and stays off. No JavaScript
  * calls this: it starts when mcsim loads the app's shared object. Linux only (macOS's
  * timers have no numbers, Windows numbers them with 32 bits; the ESP32's have none).
  */

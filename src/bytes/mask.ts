@@ -4,12 +4,13 @@
 /**
  * XOR buf[start, end) with the 4-byte key, starting at key byte `phase` (the payload
  * offset of buf[start] within its frame, mod 4). `words` must view the same ArrayBuffer
- * as `buf` from byte 0 (buf.byteOffset must be 0); `key` and `rotated` are 4-byte arrays
- * and `rotatedWord` views `rotated`. All are supplied by the caller so nothing is allocated.
+ * as `buf` from byte 0 (buf.byteOffset must be 0), or be null (a buffer without such a
+ * view: byte by byte); `key` and `rotated` are 4-byte arrays and `rotatedWord` views
+ * `rotated`. All are supplied by the caller so nothing is allocated.
  */
 export function maskInPlace(
   buf: Uint8Array,
-  words: Uint32Array,
+  words: Uint32Array | null,
   start: number,
   end: number,
   key: Uint8Array,
@@ -33,7 +34,7 @@ export function maskInPlace(
     p = (p + 1) & 3;
   }
   const wordEnd = end - ((end - i) & 3);
-  if (i < wordEnd) {
+  if (words && i < wordEnd) {
     rotated[0] = key[p];
     rotated[1] = key[(p + 1) & 3];
     rotated[2] = key[(p + 2) & 3];
@@ -46,31 +47,6 @@ export function maskInPlace(
     buf[i++] ^= key[p];
     p = (p + 1) & 3;
   }
-}
-
-/**
- * XOR buf[start, end) with the key from key byte 0, for buffers without a word view (an
- * input that does not start at byte 0 of its buffer): native when the host has it.
- */
-export function maskBytes(buf: Uint8Array, start: number, end: number, key: Uint8Array): void {
-  if (nativeXor !== null && end - start >= NATIVE_XOR_MIN) {
-    nativeXor(buf, start, end, key);
-    return;
-  }
-  const k0 = key[0];
-  const k1 = key[1];
-  const k2 = key[2];
-  const k3 = key[3];
-  let i = start;
-  for (const last = end - 3; i < last; i += 4) {
-    buf[i] ^= k0;
-    buf[i + 1] ^= k1;
-    buf[i + 2] ^= k2;
-    buf[i + 3] ^= k3;
-  }
-  if (i < end) buf[i++] ^= k0;
-  if (i < end) buf[i++] ^= k1;
-  if (i < end) buf[i] ^= k2;
 }
 
 /**

@@ -2,15 +2,11 @@
 /**
  * XOR buf[start, end) with the 4-byte key, starting at key byte `phase` (the payload
  * offset of buf[start] within its frame, mod 4). `words` must view the same ArrayBuffer
- * as `buf` from byte 0 (buf.byteOffset must be 0); `key` and `rotated` are 4-byte arrays
- * and `rotatedWord` views `rotated`. All are supplied by the caller so nothing is allocated.
+ * as `buf` from byte 0 (buf.byteOffset must be 0), or be null (a buffer without such a
+ * view: byte by byte); `key` and `rotated` are 4-byte arrays and `rotatedWord` views
+ * `rotated`. All are supplied by the caller so nothing is allocated.
  */
-export declare function maskInPlace(buf: Uint8Array, words: Uint32Array, start: number, end: number, key: Uint8Array, phase: number, rotated: Uint8Array, rotatedWord: Uint32Array): void;
-/**
- * XOR buf[start, end) with the key from key byte 0, for buffers without a word view (an
- * input that does not start at byte 0 of its buffer): native when the host has it.
- */
-export declare function maskBytes(buf: Uint8Array, start: number, end: number, key: Uint8Array): void;
+export declare function maskInPlace(buf: Uint8Array, words: Uint32Array | null, start: number, end: number, key: Uint8Array, phase: number, rotated: Uint8Array, rotatedWord: Uint32Array): void;
 /**
  * A host's native XOR of data[start, end) with a 4-byte key repeated from data[start]
  * (Moddable: Logical.xor over a view of the range). A native call costs a view and a
