@@ -15,6 +15,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The module specifiers the simulator provides, and the files that implement them. */
 export const SIM_MODULES = Object.freeze({
   'embedded:io/socket/tcp': path.join(here, 'tcp.ts'),
+  'embedded:io/socket/tcp/tls': path.join(here, 'tls.ts'),
   'embedded:io/socket/listener': path.join(here, 'listener.ts'),
   timer: path.join(here, 'timer.ts'),
 });

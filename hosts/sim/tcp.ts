@@ -19,8 +19,8 @@
 //   consume the budget, as lwip's tcp_sndbuf does). A write larger than that throws
 //   Error('would block') and writes nothing. After a write completes, onWritable
 //   reports the space again.
-// - onError (no argument) once the peer goes away for any reason (FIN, RST, connect
-//   failure), but only when no readable bytes are left: if bytes are pending it comes
+// - onError (no argument; from hosts/sim/tls.ts, a failed TLS handshake's Error) once
+//   the peer goes away for any reason (FIN, RST, connect failure), but only when no readable bytes are left: if bytes are pending it comes
 //   after the read that empties the buffer (never, if the app never reads them).
 //   It is delivered exactly once. From the moment the connection is known to be gone,
 //   write() throws Error('not ready') (as lwip, also before the connection is
@@ -69,6 +69,15 @@ function plainAddress(address: string | undefined): string | undefined {
   return address?.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
+/** What SimTCP.dial() opens. */
+export interface Dialled {
+  socket: net.Socket;
+  /** The event after which the socket is writable. Default 'connect'. */
+  ready?: 'connect' | 'secureConnect';
+  /** What onError reports for an 'error' of the socket (undefined: nothing). */
+  describeFailure?: (error: Error) => unknown;
+}
+
 /** The native half of a socket: what moves from one instance to another with `from`. */
 class Conn {
   owner: SimTCP | null = null;
@@ -82,6 +91,10 @@ class Conn {
   gone = false;
   errorDelivered = false;
   closed = false;
+  /** What onError reports (a TLS socket's handshake failure), else nothing. */
+  failure: unknown = undefined;
+  /** Turns the socket's 'error' into what onError reports (TLS: the handshake's reason). */
+  describeFailure: ((error: Error) => unknown) | null = null;
 
   chunks: Buffer[] = [];
   head = 0;
@@ -104,7 +117,7 @@ class Conn {
     this.recvWindow = recvWindow;
     socket.on('data', this.#onData);
     socket.on('end', this.#onGone);
-    socket.on('error', this.#onGone);
+    socket.on('error', this.#onError);
     socket.on('close', this.#onGone);
   }
 
@@ -117,9 +130,9 @@ class Conn {
     else socket.resume();
   }
 
-  /** An outgoing connection: ready on 'connect'. */
-  connecting(): void {
-    this.socket!.once('connect', () => {
+  /** An outgoing connection: ready on 'connect' (a TLS socket: 'secureConnect'). */
+  connecting(ready: 'connect' | 'secureConnect' = 'connect'): void {
+    this.socket!.once(ready, () => {
       if (this.closed || this.gone) return;
       this.connected = true;
       this.#notePeer();
@@ -148,6 +161,12 @@ class Conn {
     this.chunks.push(chunk);
     this.readable += chunk.length;
     this.trigger(READABLE);
+  };
+
+  #onError = (error: Error): void => {
+    if (this.closed || this.gone) return;
+    if (this.describeFailure) this.failure = this.describeFailure(error);
+    this.#onGone();
   };
 
   #onGone = (): void => {
@@ -183,7 +202,8 @@ class Conn {
     if (this.gone) {
       if (this.readable === 0 && !this.errorDelivered && this.onError) {
         this.errorDelivered = true;
-        this.onError.call(owner);
+        if (this.failure === undefined) this.onError.call(owner);
+        else this.onError.call(owner, this.failure);
       }
     } else if (triggered & WRITABLE && this.onWritable) {
       const writable = this.writable;
@@ -350,18 +370,16 @@ export default class SimTCP {
       }
       const sendBuffer = sizeOption(options.sendBuffer, 'SIM_TCP_SEND_BUFFER', DEFAULT_SEND_BUFFER, 'sendBuffer');
       const recvWindow = sizeOption(options.recvWindow, 'SIM_TCP_RECV_WINDOW', DEFAULT_RECV_WINDOW, 'recvWindow');
-      let socket: net.Socket;
-      let failed = false;
       if (port === 0) {
         // Node refuses port 0 synchronously; the device's connect just fails.
-        socket = new net.Socket();
-        failed = true;
+        conn = new Conn(new net.Socket(), sendBuffer, recvWindow);
+        conn.gone = true;
       } else {
-        socket = net.connect({ host: address, port, family: 4, noDelay: options.nodelay === true });
+        const dialled = this.dial(address, port, options);
+        conn = new Conn(dialled.socket, sendBuffer, recvWindow);
+        conn.describeFailure = dialled.describeFailure ?? null;
+        conn.connecting(dialled.ready);
       }
-      conn = new Conn(socket, sendBuffer, recvWindow);
-      if (failed) conn.gone = true;
-      else conn.connecting();
     }
 
     conn.format = format;
@@ -375,6 +393,14 @@ export default class SimTCP {
     if (conn.ready) conn.triggered |= WRITABLE;
     if (conn.gone) conn.triggered |= ERROR;
     if (conn.triggered) conn.trigger(0);
+  }
+
+  /**
+   * The outgoing connection, the event on which it is ready, and what its errors report
+   * (hosts/sim/tls.ts overrides it: TLS over it). Called by the constructor.
+   */
+  protected dial(address: string, port: number, options: SimTCPOptions): Dialled {
+    return { socket: net.connect({ host: address, port, family: 4, noDelay: options.nodelay === true }) };
   }
 
   read(): ArrayBuffer | undefined;

@@ -57,3 +57,24 @@ declare module 'embedded:io/socket/listener' {
     close(): void;
   }
 }
+
+declare module 'embedded:io/socket/tcp/tls' {
+  import type TCP from 'embedded:io/socket/tcp';
+  import type { TCPOptions } from 'embedded:io/socket/tcp';
+
+  /**
+   * A TLS client socket of TCP's ECMA-419 shape (hosts/sim/tls.ts on Node,
+   * hosts/moddable/tls-socket.ts on Moddable): writable once the handshake is done. `secure`
+   * is src/net/tls.ts's TlsSecureOptions; a failed handshake calls onError(error) with an
+   * Error named "TLSError".
+   */
+  export interface TLSOptions extends TCPOptions {
+    /** Server name for SNI. */
+    host?: string;
+    secure?: object;
+  }
+
+  export default class TLS extends TCP {
+    constructor(options: TLSOptions);
+  }
+}

@@ -12,6 +12,10 @@ import { Emitter } from './emitter';
 import { isIPv4, parseWebSocketUrl } from '../websocket/url';
 import { platformResolver } from './platform';
 import { createClientRequest } from '../websocket/handshake';
+import { tlsError, tlsSecureOptions } from './tls';
+import type { TlsClientOptions, TlsSecureOptions } from './tls';
+import type { SocketClass } from './socket-owner';
+import type { WebSocketUrl } from '../websocket/url';
 
 export interface ClientOptions {
   /** Ping after this much silence (ms); 0 disables. Default 30000. */
@@ -38,6 +42,8 @@ export interface ClientOptions {
   readBufferSize?: number;
   /** Send budget: bytes queued for a slow socket; a send that does not fit returns false. Default 4096. */
   sendQueueSize?: number;
+  /** wss:// (TLS): the host's TLS socket class and what to trust. Required for wss:// URLs. */
+  tls?: TlsClientOptions;
 }
 
 export interface ConnectOptions {
@@ -98,15 +104,22 @@ export class WebSocketClient extends Emitter<ClientEvents> {
   }
 
   /**
-   * Connect to ws://host[:port]/path. Throws for a malformed URL or options; every
-   * later failure arrives as 'error' then 'close' (1006).
+   * Connect to ws://host[:port]/path or wss://host[:port]/path (needs options.tls). Throws
+   * for a malformed URL or options; every later failure arrives as 'error' then 'close'
+   * (1006; 1015 when the TLS handshake failed, with the reason).
    */
   connect(url: string, options: ConnectOptions = {}): void {
     if (this.state !== 'closed') throw new Error('already connected or connecting');
     const target = parseWebSocketUrl(url);
+    let secure: TlsSecureOptions | null = null;
+    if (target.secure) {
+      const tls = this.options.tls;
+      if (!tls) throw new Error("wss:// needs a TLS socket: options.tls = { socket: TLS, ca } (import TLS from 'embedded:io/socket/tcp/tls')");
+      secure = tlsSecureOptions(tls, target.host);
+    }
     // Bad headers, subprotocols or origin throw here, not later on a socket that would
     // then wait out connectTimeout (the request is built again once the socket exists).
-    const check: Parameters<typeof createClientRequest>[0] = { host: target.host, port: target.port, path: target.path };
+    const check: Parameters<typeof createClientRequest>[0] = { host: target.host, port: target.port, path: target.path, secure: target.secure };
     if (options.subprotocols) check.subprotocols = options.subprotocols;
     if (options.headers) check.headers = options.headers;
     if (options.origin !== undefined) check.origin = options.origin;
@@ -117,7 +130,7 @@ export class WebSocketClient extends Emitter<ClientEvents> {
       this.clearResolveTimer();
       if (this.phase !== 'connecting') return;
       try {
-        this.open(address, target.host, target.port, target.path, options);
+        this.open(address, target, secure, options);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         // Once the link exists failEarly() does nothing: fail the link, or nothing ever reports.
@@ -188,7 +201,8 @@ export class WebSocketClient extends Emitter<ClientEvents> {
     this.link.connection.abort();
   }
 
-  private open(address: string, host: string, port: number, path: string, options: ConnectOptions): void {
+  private open(address: string, target: WebSocketUrl, secure: TlsSecureOptions | null, options: ConnectOptions): void {
+    const { host, port, path } = target;
     const o = this.options;
     const mode = o.receiveMode ?? 'message';
     const connectionOptions: ConnectionOptions = {
@@ -219,17 +233,21 @@ export class WebSocketClient extends Emitter<ClientEvents> {
       close: (code, reason, wasClean) => {
         this.phase = 'closed';
         this.link = null;
-        if (!this.opened) this.emit('error', new Error(reason || 'connection failed'));
+        if (!this.opened) this.emit('error', code === CloseCode.TlsHandshake ? tlsError(reason) : new Error(reason || 'connection failed'));
         this.emit('close', code, reason, wasClean);
       },
       error: (error) => this.reportError(error),
     });
     this.link = link;
-    const request: Parameters<typeof link.connection.startClient>[0] = { host, port, path };
+    const request: Parameters<typeof link.connection.startClient>[0] = { host, port, path, secure: target.secure };
     if (options.subprotocols) request.subprotocols = options.subprotocols;
     if (options.headers) request.headers = options.headers;
     if (options.origin !== undefined) request.origin = options.origin;
-    link.attach({ address, port, nodelay: true });
+    if (secure) {
+      // The TLS socket's ECMA-419 options: TCP's, plus `host` (SNI) and `secure`.
+      const tlsOptions: Parameters<typeof link.attach>[0] & { host: string; secure: TlsSecureOptions } = { address, port, nodelay: true, host: secure.serverName, secure };
+      link.attach(tlsOptions, this.options.tls!.socket as unknown as SocketClass);
+    } else link.attach({ address, port, nodelay: true });
     link.connection.startClient(request); // queued until the socket is writable
     link.settle();
   }

@@ -6,12 +6,14 @@
 
 import TCP from 'embedded:io/socket/tcp';
 import { ReadyState, WebSocketConnection } from '../websocket/connection';
+import { CloseCode } from '../websocket/protocol';
 import type { MessageType } from '../websocket/protocol';
 import { textCodec, utf8Length } from '../bytes/utf8';
 import type { ConnectionHandler, ConnectionOptions } from '../websocket/connection';
 import { SendQueue } from './send-queue';
 import { closeSocket, disownSocket, openOwnedSocket, writeSocket } from './socket-owner';
-import type { SocketOwner } from './socket-owner';
+import type { SocketClass, SocketOwner } from './socket-owner';
+import { isTlsError } from './tls';
 import { platformNow, platformRandom } from './platform';
 import { TimedOwner } from './timed-owner';
 
@@ -102,6 +104,8 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
   private readonly closeTimeout: number;
   private readonly isServer: boolean;
   private pumping = false;
+  /** A TLS socket that has not reported writable yet: its handshake is not done. */
+  private tlsPending = false;
   /**
    * The socket failed under a write (or the queue overflowed): what the connection is told
    * from the timer, with a fresh stack ('' = the transport closed, else the abort reason);
@@ -124,9 +128,14 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
     this.connection = new WebSocketConnection({ random: platformRandom(), now: platformNow, ...connectionOptions, unmaskInPlace: true }, this);
   }
 
-  /** Open the socket: a new connection (address/port) or an accepted one (from). */
-  attach(socketOptions: TCPOptions): void {
-    this.socket = openOwnedSocket(socketOptions, this);
+  /**
+   * Open the socket: a new connection (address/port) or an accepted one (from). `tls`: a
+   * TLS socket class of the same ECMA-419 shape (wss://), given its `host` and `secure`
+   * options in socketOptions.
+   */
+  attach(socketOptions: TCPOptions, tls?: SocketClass): void {
+    this.tlsPending = tls !== undefined;
+    this.socket = openOwnedSocket(socketOptions, this, tls);
   }
 
   /** @internal The socket has `count` bytes to read. */
@@ -137,6 +146,7 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
 
   /** @internal The socket takes `count` more bytes. */
   onSocketWritable(count: number): void {
+    this.tlsPending = false; // a TLS socket is writable once its handshake is done
     this.writable = count;
     this.flush();
   }
@@ -212,6 +222,12 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
     }
     if (platformNow() >= this.closeAt()) {
       this.closeSocket();
+      return;
+    }
+    // Still connecting, the only deadline is the opening handshake's: with the TLS
+    // handshake unfinished, say so (1015), not that the server ignored the upgrade.
+    if (this.tlsPending && this.connection.state === ReadyState.Connecting && platformNow() >= this.connection.nextTimeout()) {
+      this.connection.abort('TLS handshake timed out', CloseCode.TlsHandshake);
       return;
     }
     this.connection.handleTimeout();
@@ -367,8 +383,13 @@ export class SocketLink extends TimedOwner implements SocketOwner, ConnectionHan
     this.settle();
   }
 
-  /** @internal The socket failed or the peer closed it. */
-  onSocketError(): void {
+  /** @internal The socket failed or the peer closed it; a TLS socket's failed handshake says why (1015). */
+  onSocketError(error?: unknown): void {
+    if (isTlsError(error)) {
+      this.closeSocket();
+      this.connection.transportClosed(error.message, CloseCode.TlsHandshake);
+      return;
+    }
     this.lost();
   }
 

@@ -6,12 +6,15 @@
 import TCP from 'embedded:io/socket/tcp';
 
 type TCPOptions = ConstructorParameters<typeof TCP>[0];
+/** An ECMA-419 socket class of TCP's shape: TCP itself, or a TLS socket (wss://). */
+export type SocketClass = new (options: TCPOptions) => TCP;
 
 /** What a socket's readable, writable and error callbacks are delivered to. */
 export interface SocketOwner {
   onSocketReadable(count: number): void;
   onSocketWritable(count: number): void;
-  onSocketError(): void;
+  /** `error`: what the socket reported, if anything (a TLS socket's handshake failure: see net/tls). */
+  onSocketError(error?: unknown): void;
 }
 
 type OwnedSocket = TCP & { owner?: SocketOwner };
@@ -24,13 +27,13 @@ function ownerWritable(this: TCP, count: number): void {
   (this as OwnedSocket).owner?.onSocketWritable(count);
 }
 
-function ownerError(this: TCP): void {
-  (this as OwnedSocket).owner?.onSocketError();
+function ownerError(this: TCP, error?: unknown): void {
+  (this as OwnedSocket).owner?.onSocketError(error);
 }
 
 /** A new socket (or one taken over with `from`) whose callbacks go to `owner`. */
-export function openOwnedSocket(options: TCPOptions, owner: SocketOwner): TCP {
-  const socket = new TCP({ ...options, onReadable: ownerReadable, onWritable: ownerWritable, onError: ownerError });
+export function openOwnedSocket(options: TCPOptions, owner: SocketOwner, Socket: SocketClass = TCP): TCP {
+  const socket = new Socket({ ...options, onReadable: ownerReadable, onWritable: ownerWritable, onError: ownerError });
   // No callback runs inside the constructor, so the owner is in place before the first.
   (socket as OwnedSocket).owner = owner;
   return socket;

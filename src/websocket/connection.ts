@@ -255,11 +255,11 @@ export class WebSocketConnection {
     this.pingDue = this.now() + this.keepAliveInterval;
   }
 
-  /** The transport closed or failed. */
-  transportClosed(): void {
+  /** The transport closed or failed (a TLS transport may say why: 1015 and its reason). */
+  transportClosed(reason = '', code: number = CloseCode.Abnormal): void {
     this.ended = true; // nothing left to end
     this.lingerDeadline = NO_DEADLINE;
-    this.finish(CloseCode.Abnormal, '', false);
+    this.finish(code, reason, false);
   }
 
   /**
@@ -399,9 +399,9 @@ export class WebSocketConnection {
     if (this.fragmenting) throw new Error('a fragmented message is being sent: finish it with sendFragment(..., last = true)');
   }
 
-  /** Drop the connection at once: no close frame, the transport is ended, 1006 reported. */
-  abort(reason = 'aborted'): void {
-    this.fail(CloseCode.Abnormal, reason);
+  /** Drop the connection at once: no close frame, the transport is ended, 1006 (or `code`, local-only) reported. */
+  abort(reason = 'aborted', code: number = CloseCode.Abnormal): void {
+    this.fail(code, reason);
   }
 
   // --- Internals ---------------------------------------------------------------

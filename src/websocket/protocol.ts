@@ -25,6 +25,8 @@ export const CloseCode = {
   MessageTooBig: 1009,
   MandatoryExtension: 1010,
   InternalError: 1011,
+  /** Never sent on the wire: "the TLS handshake failed" (wss://: certificate refused, alert, timeout). */
+  TlsHandshake: 1015,
 } as const;
 
 /** Data messages are text or binary; continuations inherit the type of the first frame. */

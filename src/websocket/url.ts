@@ -1,22 +1,25 @@
-// ws:// URL parsing without the URL global (XS on a device has none).
+// ws:// and wss:// URL parsing without the URL global (XS on a device has none).
 
 export interface WebSocketUrl {
+  /** wss:// (TLS). */
+  secure: boolean;
   host: string;
+  /** Default 80 for ws://, 443 for wss://. */
   port: number;
   /** Path and query, starting with '/'. */
   path: string;
 }
 
-/** Parse ws://host[:port][/path][?query]. Throws a clear Error for anything else. */
+/** Parse ws[s]://host[:port][/path][?query]. Throws a clear Error for anything else. */
 export function parseWebSocketUrl(url: string): WebSocketUrl {
   const match = /^(wss?):\/\/([^/?#]+)([^#]*)(#.*)?$/i.exec(url);
-  if (!match) throw new Error(`not a ws:// URL: ${url}`);
-  if (match[1].toLowerCase() === 'wss') throw new Error('wss:// is not supported: this stack has no TLS');
+  if (!match) throw new Error(`not a ws:// or wss:// URL: ${url}`);
+  const secure = match[1].toLowerCase() === 'wss';
   if (match[4]) throw new Error('a WebSocket URL may not have a fragment');
   const authority = match[2];
   if (authority.indexOf('@') >= 0) throw new Error('user info in a WebSocket URL is not supported');
   let host = authority;
-  let port = 80;
+  let port = secure ? 443 : 80;
   if (authority[0] === '[') throw new Error('IPv6 addresses are not supported by ECMA-419 TCP sockets');
   const colon = authority.lastIndexOf(':');
   if (colon >= 0) {
@@ -29,7 +32,7 @@ export function parseWebSocketUrl(url: string): WebSocketUrl {
   let path = match[3] || '/';
   if (path[0] === '?') path = '/' + path;
   if (/[\s\x7f]/.test(path) || /[^\x21-\x7e]/.test(path)) throw new Error(`invalid characters in the path of ${url}`);
-  return { host: host.toLowerCase(), port, path };
+  return { secure, host: host.toLowerCase(), port, path };
 }
 
 /** True for a dotted-quad IPv4 address. */

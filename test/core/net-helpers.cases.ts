@@ -7,6 +7,15 @@ test('url: host, default port and path', () => {
   eq(u.host, 'example.com');
   eq(u.port, 80);
   eq(u.path, '/chat?room=1');
+  eq(u.secure, false);
+});
+
+test('url: wss:// is secure, default port 443', () => {
+  const u = parseWebSocketUrl('WSS://Example.COM/chat');
+  eq(u.secure, true);
+  eq(u.port, 443);
+  eq(u.host, 'example.com');
+  eq(parseWebSocketUrl('wss://127.0.0.1:8443').port, 8443);
 });
 
 test('url: explicit port, empty path, query without path', () => {
@@ -16,8 +25,8 @@ test('url: explicit port, empty path, query without path', () => {
 });
 
 test('url: refusals with clear errors', () => {
-  throws(() => parseWebSocketUrl('http://h/'), /not a ws:\/\/ URL/);
-  throws(() => parseWebSocketUrl('wss://h/'), /no TLS/);
+  throws(() => parseWebSocketUrl('http://h/'), /not a ws:\/\/ or wss:\/\/ URL/);
+  throws(() => parseWebSocketUrl('https://h/'), /not a ws:\/\/ or wss:\/\/ URL/);
   throws(() => parseWebSocketUrl('ws://h:0/'), /invalid port/);
   throws(() => parseWebSocketUrl('ws://h:65536/'), /invalid port/);
   throws(() => parseWebSocketUrl('ws://[::1]:80/'), /IPv6/);

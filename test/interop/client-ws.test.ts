@@ -1,8 +1,11 @@
 // Our WebSocketClient (on the sim host's ECMA-419 sockets) against real peers: the
 // `ws` library's server, and raw node:net servers that misbehave on purpose
 // (wrong handshakes, silence, never reading) and record every frame the client sends.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+// The message and fragmentation suites run twice: over ws:// and over wss:// (the sim
+// host's TLS socket against TLS servers with a test CA: test/interop/peers/tls-certs.ts).
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
+import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { ServerOptions, WebSocket } from 'ws';
@@ -11,6 +14,8 @@ import type { ClientOptions } from '../../src/net/client';
 import { ClientProbe, Cleanup, asciiText, pattern, sleep, waitFor } from './peers/client-probe';
 import { RawServer, closePayload, closedPort, encodeFrame, switchingProtocols } from './peers/client-raw';
 import type { RawFrame, RawServerOptions } from './peers/client-raw';
+import SimTLS from '../../hosts/sim/tls';
+import { SDK_COMPATIBLE, testPki } from './peers/tls-certs';
 
 beforeAll(() => installSimPlatform());
 
@@ -36,13 +41,43 @@ interface WsPeer {
   peer(n?: number): Promise<ServerSide>;
 }
 
+/** Set by overTransports(): the suite in progress runs over wss://. */
+let secure = false;
+
+/** Define a suite twice: over ws:// and over wss:// (servers and clients below follow `secure`). */
+function overTransports(name: string, body: () => void): void {
+  for (const transport of ['ws', 'wss'] as const) {
+    describe(`${name} (${transport}://)`, () => {
+      beforeEach(() => {
+        secure = transport === 'wss';
+      });
+      afterAll(() => {
+        secure = false;
+      });
+      body();
+    });
+  }
+}
+
 /**
- * A ws server on an ephemeral port. By default it echoes every message with the same
- * type; `onConnection` replaces the echo.
+ * A ws server on an ephemeral port (over TLS when `secure`: an https server with the test
+ * certificate, in the settings the Moddable SDK's TLS speaks). By default it echoes every
+ * message with the same type; `onConnection` replaces the echo.
  */
 async function wsServer(options: ServerOptions = {}, onConnection?: (side: ServerSide) => void, echo = !onConnection): Promise<WsPeer> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  let server: WebSocketServer;
+  let host = '127.0.0.1';
+  if (secure) {
+    const pki = testPki();
+    const httpsServer = https.createServer({ ...pki.server, ...SDK_COMPATIBLE });
+    await new Promise<void>((resolve) => httpsServer.listen(0, '127.0.0.1', () => resolve()));
+    server = new WebSocketServer({ ...options, server: httpsServer });
+    cleanup.add(() => new Promise<void>((resolve) => httpsServer.close(() => resolve())));
+    host = 'localhost';
+  } else {
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  }
   const peers: ServerSide[] = [];
   server.on('connection', (ws, req) => {
     let resolveClosed!: (value: { code: number; reason: string }) => void;
@@ -74,7 +109,7 @@ async function wsServer(options: ServerOptions = {}, onConnection?: (side: Serve
   );
   return {
     server,
-    url: `ws://127.0.0.1:${port}`,
+    url: `${secure ? 'wss' : 'ws'}://${host}:${port}`,
     peers,
     async peer(n = 0) {
       await waitFor(() => peers.length > n, 10_000, `server connection #${n}`);
@@ -84,13 +119,13 @@ async function wsServer(options: ServerOptions = {}, onConnection?: (side: Serve
 }
 
 async function rawServer(options: RawServerOptions = {}): Promise<RawServer> {
-  const raw = await RawServer.start(options);
+  const raw = await RawServer.start(secure ? { ...options, tls: { ...testPki().server, ...SDK_COMPATIBLE } } : options);
   cleanup.add(() => raw.close());
   return raw;
 }
 
 function probe(options: ClientOptions = {}): ClientProbe {
-  const p = new ClientProbe(options);
+  const p = new ClientProbe(secure ? { ...options, tls: { socket: SimTLS, ca: testPki().ca } } : options);
   cleanup.add(() => p.dispose());
   return p;
 }
@@ -103,7 +138,7 @@ async function failure(p: ClientProbe) {
 
 const SIZES = [0, 125, 126, 65535, 65536, MiB];
 
-describe('client ↔ ws server: messages', () => {
+overTransports('client ↔ ws server: messages', () => {
   it('echoes text of 0, 125, 126, 65535, 65536 and 1 MiB bytes', async () => {
     const peer = await wsServer();
     const p = probe(BIG).connect(`${peer.url}/echo`);
@@ -201,7 +236,7 @@ describe('client ↔ ws server: messages', () => {
   });
 });
 
-describe('client fragmentation and masking', () => {
+overTransports('client fragmentation and masking', () => {
   it('maxFragmentSize: the ws server receives each message whole', async () => {
     const peer = await wsServer();
     const p = probe({ ...BIG, maxFragmentSize: 1000 }).connect(peer.url);

@@ -3,7 +3,7 @@ import TCP from 'embedded:io/socket/tcp';
 import { WebSocketConnection } from '../websocket/connection';
 import type { MessageType } from '../websocket/protocol';
 import type { ConnectionHandler, ConnectionOptions } from '../websocket/connection';
-import type { SocketOwner } from './socket-owner';
+import type { SocketClass, SocketOwner } from './socket-owner';
 import { TimedOwner } from './timed-owner';
 type TCPOptions = ConstructorParameters<typeof TCP>[0];
 export interface LinkOptions {
@@ -52,6 +52,8 @@ export declare class SocketLink extends TimedOwner implements SocketOwner, Conne
     private readonly closeTimeout;
     private readonly isServer;
     private pumping;
+    /** A TLS socket that has not reported writable yet: its handshake is not done. */
+    private tlsPending;
     /**
      * The socket failed under a write (or the queue overflowed): what the connection is told
      * from the timer, with a fresh stack ('' = the transport closed, else the abort reason);
@@ -59,8 +61,12 @@ export declare class SocketLink extends TimedOwner implements SocketOwner, Conne
      */
     private lossPending;
     constructor(connectionOptions: ConnectionOptions, linkOptions: LinkOptions, events?: LinkEvents);
-    /** Open the socket: a new connection (address/port) or an accepted one (from). */
-    attach(socketOptions: TCPOptions): void;
+    /**
+     * Open the socket: a new connection (address/port) or an accepted one (from). `tls`: a
+     * TLS socket class of the same ECMA-419 shape (wss://), given its `host` and `secure`
+     * options in socketOptions.
+     */
+    attach(socketOptions: TCPOptions, tls?: SocketClass): void;
     /** Bytes accepted but not yet handed to the socket. */
     get bufferedAmount(): number;
     get remoteAddress(): string | undefined;

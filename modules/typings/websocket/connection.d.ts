@@ -142,8 +142,8 @@ export declare class WebSocketConnection {
     receiveDirect(n: number): void;
     /** Any bytes from the peer prove it alive. */
     private peerAlive;
-    /** The transport closed or failed. */
-    transportClosed(): void;
+    /** The transport closed or failed (a TLS transport may say why: 1015 and its reason). */
+    transportClosed(reason?: string, code?: number): void;
     /**
      * The transport delivered more of our output to the peer (bytes left a send queue).
      * A peer that takes our bytes is alive: a pending close or pong deadline restarts, so a
@@ -185,8 +185,8 @@ export declare class WebSocketConnection {
      */
     close(code?: number, reason?: string): void;
     private checkNotFragmenting;
-    /** Drop the connection at once: no close frame, the transport is ended, 1006 reported. */
-    abort(reason?: string): void;
+    /** Drop the connection at once: no close frame, the transport is ended, 1006 (or `code`, local-only) reported. */
+    abort(reason?: string, code?: number): void;
     private write;
     private writeText;
     private endTransport;

@@ -23,6 +23,8 @@ export declare const CloseCode: {
     readonly MessageTooBig: 1009;
     readonly MandatoryExtension: 1010;
     readonly InternalError: 1011;
+    /** Never sent on the wire: "the TLS handshake failed" (wss://: certificate refused, alert, timeout). */
+    readonly TlsHandshake: 1015;
 };
 /** Data messages are text or binary; continuations inherit the type of the first frame. */
 export type MessageType = 'text' | 'binary';

@@ -1,8 +1,10 @@
 // A raw TCP "WebSocket server" for client tests: it parses the upgrade request by
 // hand, answers it however a test wants (properly, wrongly, or never), records every
 // frame the client sends (with its mask key), and can go silent, stop reading, or
-// echo. Independent of src/ on purpose: it uses node:crypto and its own frame codec.
+// echo; over TLS too (`tls`: wss://). Independent of src/ on purpose: it uses
+// node:crypto and its own frame codec.
 import net from 'node:net';
+import tls from 'node:tls';
 import { createHash } from 'node:crypto';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -115,6 +117,8 @@ export interface RawServerOptions {
   after?: 'record' | 'echo' | 'pause';
   /** In 'echo' mode: end TCP after answering a close (default true). */
   endOnClose?: boolean;
+  /** Serve wss://: a TLS server with these options (certificate and key at least). */
+  tls?: tls.TlsOptions;
 }
 
 export class RawConnection {
@@ -233,10 +237,16 @@ export class RawServer {
   private readonly server: net.Server;
   port = 0;
 
+  private readonly secure: boolean;
+
   private constructor(options: RawServerOptions) {
-    this.server = net.createServer((socket) => {
+    const accept = (socket: net.Socket) => {
       this.connections.push(new RawConnection(socket, options));
-    });
+    };
+    this.secure = options.tls !== undefined;
+    this.server = options.tls ? tls.createServer(options.tls, accept) : net.createServer(accept);
+    // A client that gives up on a TLS handshake is no error of the server's.
+    this.server.on('tlsClientError', () => {});
   }
 
   static async start(options: RawServerOptions = {}): Promise<RawServer> {
@@ -249,8 +259,9 @@ export class RawServer {
     return raw;
   }
 
+  /** ws://127.0.0.1:PORT, or over TLS wss://localhost:PORT (the name the test certificate holds). */
   get url(): string {
-    return `ws://127.0.0.1:${this.port}`;
+    return this.secure ? `wss://localhost:${this.port}` : `ws://127.0.0.1:${this.port}`;
   }
 
   async close(): Promise<void> {
