@@ -5,6 +5,12 @@
 //   node scripts/testee.mjs server [--port P] [--max-message BYTES] [--message-mode] [--max-clients N] [--moddable]
 //   node scripts/testee.mjs client --url ws://127.0.0.1:P [--agent NAME] [--max-message BYTES]
 //                                  [--case-timeout MS] [--deadline MS] [--moddable]
+//   node scripts/testee.mjs client --url wss://HOST:P [--ca FILE] [...]
+//
+// A wss:// URL runs the client over TLS on the sim host (its TLS socket,
+// embedded:io/socket/tcp/tls = hosts/sim/tls.ts), trusting the CA certificates of the PEM
+// file --ca names, or without --ca what Node trusts. The Moddable simulator's testee has
+// no TLS socket: --moddable with a wss:// URL or --ca is refused (exit 2).
 //
 // The client cuts each step (/getCaseCount, each /runCase, /updateReports) that has not
 // closed after --case-timeout ms (default 60000) and stops the run after --deadline ms
@@ -27,7 +33,7 @@ const role = process.argv[2];
 if (role !== 'server' && role !== 'client') {
   console.error(
     'usage: node scripts/testee.mjs server [--port P] [--max-message BYTES] [--message-mode] [--max-clients N] [--moddable]\n' +
-      '       node scripts/testee.mjs client --url ws://HOST:P [--agent NAME] [--max-message BYTES] [--case-timeout MS] [--deadline MS] [--moddable]',
+      '       node scripts/testee.mjs client --url ws://HOST:P|wss://HOST:P [--ca FILE] [--agent NAME] [--max-message BYTES] [--case-timeout MS] [--deadline MS] [--moddable]',
   );
   process.exit(2);
 }
@@ -53,6 +59,7 @@ async function runInSimulator() {
       'message-mode': { type: 'boolean', default: false },
       'max-clients': { type: 'string', default: '64' },
       url: { type: 'string' },
+      ca: { type: 'string' },
       agent: { type: 'string', default: 'moddable-websockets-xs' },
       'case-timeout': { type: 'string', default: '60000' },
       deadline: { type: 'string', default: String(30 * 60 * 1000) },
@@ -60,6 +67,12 @@ async function runInSimulator() {
       'build-only': { type: 'boolean', default: false },
     },
   });
+  // hosts/moddable/testee includes no TLS socket: say so, before looking for the SDK or
+  // building, rather than report a URL the run cannot reach.
+  if (role === 'client' && ((options.url && /^wss:\/\//i.test(options.url)) || options.ca !== undefined)) {
+    console.error(`${tag}: --moddable runs the client over ws:// only (the Moddable simulator's testee has no TLS socket); run wss:// and --ca on the sim host, without --moddable`);
+    process.exit(2);
+  }
   // The client's bounds, checked as test/testee/fuzzing.ts checks them (the app repeats
   // the check), before looking for the SDK or building.
   for (const name of role === 'client' ? ['case-timeout', 'deadline'] : []) {

@@ -1,8 +1,12 @@
 // Our WebSocketClient (sim host) against Python websockets 10.x (asyncio), run by
 // /usr/bin/python3 from test/interop/peers/client_py_server.py: echo with a raised
 // max_size, messages the server fragments through (async) iterators, server pings and
-// keep-alive, and closes with specific codes in both directions.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+// keep-alive, and closes with specific codes in both directions. The message, size and
+// fragmentation suites run twice: over ws:// and over wss:// (the sim host's TLS socket
+// against Python's ssl module, with the test CA of test/interop/peers/tls-certs.ts and
+// only the TLS the Moddable SDK speaks), so Python's TLS record framing, which cuts the
+// stream where it likes, meets the same assertions as plain TCP.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
@@ -10,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { installSimPlatform } from '../../hosts/sim/platform';
 import type { ClientOptions } from '../../src/net/client';
 import { ClientProbe, Cleanup, asciiText, pattern, waitFor } from './peers/client-probe';
+import SimTLS from '../../hosts/sim/tls';
+import { SDK_COMPATIBLE, testPki } from './peers/tls-certs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SCRIPT = path.join(here, 'peers', 'client_py_server.py');
@@ -24,6 +30,8 @@ interface PyEvent {
   size?: number;
   main?: number;
   keepalive?: number;
+  /** "ports": the wss:// port. "open": [TLS version, cipher] of the connection, or null over TCP. */
+  tls?: number | [string, string] | null;
 }
 
 let py: ChildProcessWithoutNullStreams | null = null;
@@ -31,10 +39,13 @@ const pyEvents: PyEvent[] = [];
 let pyStderr = '';
 let base = '';
 let keepaliveBase = '';
+/** The Python server's wss:// listener (the test certificate names localhost and 127.0.0.1). */
+let tlsBase = '';
 
 beforeAll(async () => {
   installSimPlatform();
-  const child = spawn('/usr/bin/python3', [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const pki = testPki();
+  const child = spawn('/usr/bin/python3', [SCRIPT, '--tls', pki.files.serverCert, pki.files.serverKey], { stdio: ['pipe', 'pipe', 'pipe'] });
   py = child;
   let buffered = '';
   child.stdout.setEncoding('utf8');
@@ -54,6 +65,7 @@ beforeAll(async () => {
   if (!ports) throw new Error(`python server did not start: ${pyStderr}`);
   base = `ws://127.0.0.1:${ports.main}`;
   keepaliveBase = `ws://127.0.0.1:${ports.keepalive}`;
+  tlsBase = `wss://localhost:${ports.tls as number}`;
 });
 
 afterAll(async () => {
@@ -75,8 +87,31 @@ afterEach(async () => {
   expect(pyStderr).not.toMatch(/Traceback/);
 });
 
+/** Set by overTransports(): the suite in progress runs over wss://. */
+let secure = false;
+
+/** Define a suite twice: over ws:// and over wss:// (url() and probe() follow `secure`). */
+function overTransports(name: string, body: () => void): void {
+  for (const transport of ['ws', 'wss'] as const) {
+    describe(`${name} (${transport}://)`, () => {
+      beforeEach(() => {
+        secure = transport === 'wss';
+      });
+      afterAll(() => {
+        secure = false;
+      });
+      body();
+    });
+  }
+}
+
+/** The main server's URL for `route`: its ws:// port, or its wss:// one in a wss:// suite. */
+function url(route: string): string {
+  return (secure ? tlsBase : base) + route;
+}
+
 function probe(options: ClientOptions = {}): ClientProbe {
-  const p = new ClientProbe(options);
+  const p = new ClientProbe(secure ? { ...options, tls: { socket: SimTLS, ca: testPki().ca } } : options);
   cleanup.add(() => p.dispose());
   return p;
 }
@@ -99,11 +134,22 @@ function serverMessages(route: string): PyEvent[] {
   return pyEvents.filter((e) => e.event === 'message' && e.path === route);
 }
 
-describe('our client ↔ Python websockets server', () => {
+/**
+ * Python saw the connection to `route` (a unique() path) arrive over the transport of the
+ * suite: plain TCP, or TLS 1.2 with the one cipher it offers (what the SDK speaks).
+ */
+async function expectTransport(route: string): Promise<void> {
+  const find = (): PyEvent | undefined => pyEvents.find((e) => e.event === 'open' && e.path === route);
+  await waitFor(() => find() !== undefined, 10_000, `python open event for ${route}`);
+  expect(find()!.tls).toEqual(secure ? [SDK_COMPATIBLE.maxVersion, SDK_COMPATIBLE.ciphers] : null);
+}
+
+overTransports('our client ↔ Python websockets server: messages, sizes, fragments', () => {
   it('echo: text and binary of 0, 125, 126, 65535, 65536 and 1 MiB bytes, and multibyte text', async () => {
     const route = unique('/echo');
-    const p = probe({ maxMessageSize: 2 * MiB, sendQueueSize: 2 * MiB }).connect(base + route);
+    const p = probe({ maxMessageSize: 2 * MiB, sendQueueSize: 2 * MiB }).connect(url(route));
     await p.opened;
+    await expectTransport(route);
     const sent: Array<string | Buffer> = [];
     for (const [i, size] of [0, 125, 126, 65535, 65536, MiB].entries()) {
       sent.push(asciiText(size, i), pattern(size, i));
@@ -125,8 +171,10 @@ describe('our client ↔ Python websockets server', () => {
   });
 
   it('the client fragments (maxFragmentSize): Python reassembles and echoes whole messages', async () => {
-    const p = probe({ maxMessageSize: 2 * MiB, sendQueueSize: 2 * MiB, maxFragmentSize: 777 }).connect(`${base}/echo`);
+    const route = unique('/echo');
+    const p = probe({ maxMessageSize: 2 * MiB, sendQueueSize: 2 * MiB, maxFragmentSize: 777 }).connect(url(route));
     await p.opened;
+    await expectTransport(route);
     const text = '€𝄞é'.repeat(10000);
     const bytes = pattern(MiB, 9);
     expect(p.client.sendText(text)).toBe(true);
@@ -138,8 +186,10 @@ describe('our client ↔ Python websockets server', () => {
   });
 
   it('messages Python fragments with async and sync iterators are reassembled', async () => {
-    const p = probe({ maxMessageSize: 2 * MiB }).connect(`${base}/fragments`);
+    const route = unique('/fragments');
+    const p = probe({ maxMessageSize: 2 * MiB }).connect(url(route));
     await p.opened;
+    await expectTransport(route);
     await p.message(3);
     expect(p.messages[0]).toEqual({ data: 'Hello wörld €𝄞', isText: true });
     expect(p.messages[1].isText).toBe(false);
@@ -155,8 +205,10 @@ describe('our client ↔ Python websockets server', () => {
   });
 
   it('stream mode: fragmented messages arrive as chunks with correct first/last flags', async () => {
-    const p = probe({ receiveMode: 'stream', chunkSize: 1000 }).connect(`${base}/fragments`);
+    const route = unique('/fragments');
+    const p = probe({ receiveMode: 'stream', chunkSize: 1000 }).connect(url(route));
     await p.opened;
+    await expectTransport(route);
     await p.until(() => p.chunks.filter((c) => c.last).length === 4, 10_000, 'four streamed messages');
     const messages: Array<typeof p.chunks> = [];
     for (const c of p.chunks) {
@@ -179,6 +231,39 @@ describe('our client ↔ Python websockets server', () => {
     expect(whole(messages[3]).toString()).toBe('only one fragment');
   });
 
+  it('a message over the client maxMessageSize: the client closes 1009 and Python sees 1009', async () => {
+    const route = unique('/big/5000');
+    const p = probe({ maxMessageSize: 4096 }).connect(url(route));
+    const info = await p.closed;
+    await expectTransport(route);
+    expect(info).toMatchObject({ code: 1009, wasClean: false });
+    expect(p.messages).toEqual([]);
+    expect((await serverClosed(route)).code).toBe(1009);
+  });
+
+  it('a message of exactly maxMessageSize is delivered', async () => {
+    const route = unique('/big/5000');
+    const p = probe({ maxMessageSize: 5000 }).connect(url(route));
+    const m = await p.message(0);
+    await expectTransport(route);
+    expect((m.data as Buffer).equals(pattern(5000))).toBe(true);
+    p.client.close();
+    await p.closed;
+  });
+
+  it('the client default send budget refuses a 1 MiB message; Python receives nothing of it', async () => {
+    const route = unique('/echo');
+    const p = probe({ maxMessageSize: 2 * MiB }).connect(url(route));
+    await p.opened;
+    await expectTransport(route);
+    expect(p.client.sendBinary(pattern(MiB))).toBe(false);
+    expect(p.client.sendText('small')).toBe(true);
+    expect((await p.message(0)).data).toBe('small');
+    expect(serverMessages(route).map((e) => e.size)).toEqual([5]);
+  });
+});
+
+describe('our client ↔ Python websockets server: pings, keep-alive, closes', () => {
   it('Python pings the client: the pongs carry the same payload (websockets checks it)', async () => {
     const p = probe().connect(`${base}/ping`);
     await p.opened;
@@ -259,33 +344,6 @@ describe('our client ↔ Python websockets server', () => {
       expect(await serverClosed(route)).toMatchObject({ code, reason });
     });
   }
-
-  it('a message over the client maxMessageSize: the client closes 1009 and Python sees 1009', async () => {
-    const route = unique('/big/5000');
-    const p = probe({ maxMessageSize: 4096 }).connect(base + route);
-    const info = await p.closed;
-    expect(info).toMatchObject({ code: 1009, wasClean: false });
-    expect(p.messages).toEqual([]);
-    expect((await serverClosed(route)).code).toBe(1009);
-  });
-
-  it('a message of exactly maxMessageSize is delivered', async () => {
-    const p = probe({ maxMessageSize: 5000 }).connect(`${base}/big/5000`);
-    const m = await p.message(0);
-    expect((m.data as Buffer).equals(pattern(5000))).toBe(true);
-    p.client.close();
-    await p.closed;
-  });
-
-  it('the client default send budget refuses a 1 MiB message; Python receives nothing of it', async () => {
-    const route = unique('/echo');
-    const p = probe({ maxMessageSize: 2 * MiB }).connect(base + route);
-    await p.opened;
-    expect(p.client.sendBinary(pattern(MiB))).toBe(false);
-    expect(p.client.sendText('small')).toBe(true);
-    expect((await p.message(0)).data).toBe('small');
-    expect(serverMessages(route).map((e) => e.size)).toEqual([5]);
-  });
 
   it('an unknown route: Python closes 4404 with its reason', async () => {
     const p = probe().connect(base + unique('/nowhere'));

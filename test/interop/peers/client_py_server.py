@@ -1,9 +1,18 @@
 #!/usr/bin/python3
 # A Python websockets (10.x, asyncio) server for test/interop/client-python.test.ts.
 # Run with /usr/bin/python3 (Debian's python3-websockets). Listens on 127.0.0.1 on two
-# ephemeral ports and prints {"event": "ports", ...} once ready; then one JSON line
-# per notable event (what the server received, how connections closed). Exits when
-# stdin closes (the test process went away) or on SIGTERM.
+# ephemeral ports (three with --tls) and prints {"event": "ports", ...} once ready; then
+# one JSON line per notable event (each connection's opening and its TLS version and
+# cipher, what the server received, how connections closed). Exits when stdin closes
+# (the test process went away) or on SIGTERM.
+#
+#   client_py_server.py [--tls CHAIN.pem KEY.pem]
+#
+# --tls adds a wss:// listener with the same routes as the main port (reported as
+# "tls" in the ports event), serving the chain (leaf first, then its CA) and key given.
+# It speaks only what the Moddable SDK's TLS speaks (test/interop/peers/tls-certs.ts,
+# SDK_COMPATIBLE): TLS 1.2, ECDHE-RSA-AES128-GCM-SHA256 on P-256, so a client that
+# works against it would also talk to a device.
 #
 # Routes (main port, no automatic pings; a query string is ignored but logged):
 #   /echo                  echo every message with its type
@@ -19,6 +28,7 @@ import asyncio
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import urllib.parse
@@ -82,9 +92,22 @@ async def ping(ws, path):
     await echo(ws, path)
 
 
+def tls_context(chain, key):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+    context.set_ecdh_curve("prime256v1")
+    context.load_cert_chain(chain, key)
+    return context
+
+
 async def handler(ws):
     path = ws.path  # with the query: tests make each connection's path unique with ?id=N
     route = path.split("?")[0]
+    # What the connection runs over, so a test can tell a wss:// connection really was TLS.
+    tls = ws.transport.get_extra_info("ssl_object")
+    emit(event="open", path=path, tls=[tls.version(), tls.cipher()[0]] if tls is not None else None)
     asyncio.ensure_future(log_close(ws, path))
     try:
         if route == "/echo":
@@ -127,12 +150,21 @@ async def main():
     keepalive = await websockets.serve(
         handler, "127.0.0.1", 0, max_size=MAX_SIZE, ping_interval=0.2, ping_timeout=0.5, close_timeout=2
     )
-    ports = [s.getsockname()[1] for s in (main_server.sockets[0], keepalive.sockets[0])]
-    emit(event="ports", main=ports[0], keepalive=ports[1])
+    servers = [main_server, keepalive]
+    ports = {"main": main_server.sockets[0].getsockname()[1], "keepalive": keepalive.sockets[0].getsockname()[1]}
+    if "--tls" in sys.argv:
+        at = sys.argv.index("--tls")
+        chain, key = sys.argv[at + 1], sys.argv[at + 2]
+        secure = await websockets.serve(
+            handler, "127.0.0.1", 0, ssl=tls_context(chain, key), max_size=MAX_SIZE, ping_interval=None, close_timeout=2
+        )
+        servers.append(secure)
+        ports["tls"] = secure.sockets[0].getsockname()[1]
+    emit(event="ports", **ports)
     await stop
-    main_server.close()
-    keepalive.close()
-    await asyncio.wait_for(asyncio.gather(main_server.wait_closed(), keepalive.wait_closed()), 2)
+    for server in servers:
+        server.close()
+    await asyncio.wait_for(asyncio.gather(*(server.wait_closed() for server in servers)), 2)
 
 
 if __name__ == "__main__":
