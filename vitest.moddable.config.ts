@@ -14,6 +14,7 @@ export const MODDABLE_SUITES = [
   'test/interop/server-chromium.test.ts',
   'test/interop/server-raw.test.ts',
   'test/interop/client-fuzzingserver.test.ts',
+  'test/interop/client-tls.test.ts',
   'test/app/led-protocol.test.ts',
   'test/app/browser.test.ts',
   'test/app/hardening.test.ts',

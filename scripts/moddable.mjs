@@ -205,11 +205,12 @@ export function mcconfig(sdk, { manifestDir = root, platform, outputDir = defaul
  * typecheck: mcconfig -tc (JavaScript apps checked against their typings). release: no
  * -d (optimized C, no debugger: trace() goes to mcsim's stdout; start it with
  * startSimulator's `console`); with instrument, -i: a release build whose XS heap
- * counters the `instrumentation` module reads (in its own folder).
+ * counters the `instrumentation` module reads (in its own folder). env: variables the
+ * manifest names as $(NAME) (e.g. a resource's path), added to the SDK's.
  */
-export function buildSimulatorApp(sdk, { manifestDir = root, outputDir = defaultOutputDir, config = {}, quiet = false, typecheck = false, release = false, instrument = false, log } = {}) {
+export function buildSimulatorApp(sdk, { manifestDir = root, outputDir = defaultOutputDir, config = {}, quiet = false, typecheck = false, release = false, instrument = false, log, env = {} } = {}) {
   const platform = sdk.host;
-  const paths = mcconfig(sdk, { manifestDir, platform, outputDir, config, quiet, typecheck, release, instrument, log: log && `${log}-mcconfig.log` });
+  const paths = mcconfig(sdk, { manifestDir, platform, outputDir, config, quiet, typecheck, release, instrument, env: { ...sdk.env, ...env }, log: log && `${log}-mcconfig.log` });
   const makeLog = log && `${log}-make.log`;
   if (platform === 'win') run('nmake', ['/nologo', '/f', join(paths.tmp, 'makefile'), 'build'], { cwd: paths.tmp, env: sdk.env, quiet, log: makeLog });
   else run('make', ['-C', paths.tmp, '-f', 'makefile', 'build'], { env: sdk.env, quiet, log: makeLog });

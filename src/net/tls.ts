@@ -49,7 +49,9 @@ export const TLS_ERROR_NAME = 'TLSError';
 
 export function tlsError(reason: string): Error {
   const error = new Error(reason);
-  error.name = TLS_ERROR_NAME;
+  // Defined, not assigned: where Error.prototype is frozen (a Moddable app's preloaded
+  // primordials) assigning `name` throws (the "override mistake").
+  Object.defineProperty(error, 'name', { value: TLS_ERROR_NAME, writable: true, configurable: true });
   return error;
 }
 

@@ -5,3 +5,4 @@ import './handshake.cases';
 import './sha1-base64.cases';
 import './conformance/index';
 import './net-helpers.cases';
+import './tls.cases';

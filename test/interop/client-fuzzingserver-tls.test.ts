@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { Cleanup, asciiText, pattern } from './peers/client-probe';
-import { SDK_COMPATIBLE, testPki } from './peers/tls-certs';
+import { SDK_COMPATIBLE, testPki } from '../../scripts/tls-certs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1 << 20;

@@ -15,7 +15,7 @@ import { installSimPlatform } from '../../hosts/sim/platform';
 import type { ClientOptions } from '../../src/net/client';
 import { ClientProbe, Cleanup, asciiText, pattern, waitFor } from './peers/client-probe';
 import SimTLS from '../../hosts/sim/tls';
-import { SDK_COMPATIBLE, testPki } from './peers/tls-certs';
+import { SDK_COMPATIBLE, testPki } from '../../scripts/tls-certs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SCRIPT = path.join(here, 'peers', 'client_py_server.py');

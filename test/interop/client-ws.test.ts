@@ -15,7 +15,7 @@ import { ClientProbe, Cleanup, asciiText, pattern, sleep, waitFor } from './peer
 import { RawServer, closePayload, closedPort, encodeFrame, switchingProtocols } from './peers/client-raw';
 import type { RawFrame, RawServerOptions } from './peers/client-raw';
 import SimTLS from '../../hosts/sim/tls';
-import { SDK_COMPATIBLE, testPki } from './peers/tls-certs';
+import { SDK_COMPATIBLE, testPki } from '../../scripts/tls-certs.mjs';
 
 beforeAll(() => installSimPlatform());
 

@@ -26,6 +26,8 @@ export interface ModdableTargets {
   echo: string;
   /** The LED app builds: `default` (no token) and `token`. */
   led: { default: LedBuild; token: LedBuild };
+  /** The wss:// client suite's app (hosts/moddable/tls-client): its mc.so and control port. */
+  tlsClient: { so: string; port: number };
   /** The X display mcsim windows go to (Xvfb). */
   display: string;
   /** Bytes per second through the echo app one way (the slower of text and binary), measured by run.mjs at the start of the run. */

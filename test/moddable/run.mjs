@@ -9,6 +9,8 @@
 //    - the echo app, hosts/moddable/echo (portBase = the block's first port);
 //    - the LED app from the root manifest.json twice: on the block's next two ports,
 //      the second with token=abc (web/dist first);
+//    - the wss:// client app, hosts/moddable/tls-client (its control port after them;
+//      test/interop/client-tls.test.ts starts and stops it);
 // 2. starts Xvfb on a display it picks itself and the echo app in its own mcsim (traces
 //    in test-output/moddable/echo-trace.log); the LED tests start and stop their own
 //    mcsim (test/app/helpers.ts);
@@ -102,6 +104,8 @@ const LED = {
 };
 LED.default.so = build('led', { manifestDir: root, config: { port: LED.default.port } });
 LED.token.so = build('led-token', { manifestDir: root, folder: 'led', config: { port: LED.token.port, token: LED.token.token } });
+const TLS_CLIENT = { port: ECHO_BASE + LED_OFFSET + 2 };
+TLS_CLIENT.so = build('tls-client', { manifestDir: join(root, 'hosts', 'moddable', 'tls-client'), config: { controlPort: TLS_CLIENT.port } });
 
 // --- 2. Xvfb and the echo app ------------------------------------------------------------
 
@@ -184,6 +188,7 @@ const targets = {
   control: `ws://127.0.0.1:${ECHO_BASE}/`,
   echo: `ws://127.0.0.1:${ECHO_BASE + 1}/`,
   led: LED,
+  tlsClient: TLS_CLIENT,
   display,
   throughput,
   skipLog,
@@ -209,6 +214,7 @@ traceLog.end();
 const APPS = [
   [/^test\/moddable\//, `echo app (hosts/moddable/echo) in mcsim: stream echo on :${ECHO_BASE + 1}`],
   [/^test\/interop\/probes-/, `echo app (hosts/moddable/echo) in mcsim: fixed echo servers :${ECHO_BASE + 10}-${ECHO_BASE + 14}`],
+  [/^test\/interop\/client-tls/, `tls-client app (hosts/moddable/tls-client: our client over the SDK's TLS) in its own mcsim; control :${TLS_CLIENT.port}`],
   [/^test\/interop\/client-fuzzingserver/, 'testee app (hosts/moddable/testee, client role) in its own mcsim per run (npm run testee:client -- --moddable)'],
   [/^test\/interop\/server-/, `echo app (hosts/moddable/echo) in mcsim: recorded servers from :${ECHO_BASE + 20} + control :${ECHO_BASE}`],
   [/^test\/app\//, `LED app (manifest.json; port=${LED.default.port}, and port=${LED.token.port} token=abc) in its own mcsim per start`],

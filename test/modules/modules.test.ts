@@ -45,6 +45,14 @@ const SDK_MODULES: Record<string, string | null> = {
   logical: null, // no manifest of its own: modules/core adds it by path, with our typings (modules/core/logical.d.ts)
 };
 
+/**
+ * Standard specifiers that one of our manifests implements with a host file of ours (no
+ * websockets/ name: apps import the ECMA-419 name), and the manifest that provides each.
+ */
+const HOST_MODULES: Record<string, { manifest: string; source: string }> = {
+  'embedded:io/socket/tcp/tls': { manifest: 'modules/tls/manifest.json', source: 'hosts/moddable/tls-socket' },
+};
+
 interface Closure {
   /** specifier -> absolute source path (.ts) */
   sources: Map<string, string>;
@@ -52,12 +60,15 @@ interface Closure {
   typings: Map<string, string>;
   /** $(MODDABLE)/... includes, as written */
   sdkIncludes: Set<string>;
+  /** Our manifests included (repository-relative). */
+  manifests: Set<string>;
 }
 
 /** A manifest's modules with those of everything it includes (recursively). */
-function closure(path: string, into: Closure = { sources: new Map(), typings: new Map(), sdkIncludes: new Set() }, seen = new Set<string>()): Closure {
+function closure(path: string, into: Closure = { sources: new Map(), typings: new Map(), sdkIncludes: new Set(), manifests: new Set() }, seen = new Set<string>()): Closure {
   if (seen.has(path)) return into;
   seen.add(path);
+  into.manifests.add(rel(path));
   const manifest = readJson(path);
   for (const include of list(manifest.include)) {
     if (include.startsWith('$(')) into.sdkIncludes.add(include);
@@ -90,6 +101,9 @@ function unresolvedImports(file: string, within: Closure): string[] {
     } else if (specifier in SDK_MODULES) {
       const needs = SDK_MODULES[specifier];
       if (needs && !within.sdkIncludes.has(needs)) problems.push(`${rel(file)} imports ${specifier}, which needs ${needs}`);
+    } else if (specifier in HOST_MODULES) {
+      const needs = HOST_MODULES[specifier].manifest;
+      if (!within.manifests.has(needs)) problems.push(`${rel(file)} imports ${specifier}, which needs ${needs}`);
     } else if (specifier !== 'mc/config') {
       problems.push(`${rel(file)} imports ${specifier}: not ours and not a known Moddable module`);
     }
@@ -98,9 +112,9 @@ function unresolvedImports(file: string, within: Closure): string[] {
 }
 
 describe('modules/*/manifest.json', () => {
-  it('finds the five module manifests', () => {
+  it('finds the six module manifests', () => {
     expect(manifestPaths.map((p) => rel(dirname(p))).sort()).toEqual(
-      ['modules/client', 'modules/core', 'modules/frame-parser', 'modules/http-server', 'modules/server'],
+      ['modules/client', 'modules/core', 'modules/frame-parser', 'modules/http-server', 'modules/server', 'modules/tls'],
     );
   });
 
@@ -114,6 +128,14 @@ describe('modules/*/manifest.json', () => {
           if (!include.startsWith('$(') && !existsSync(resolve(dirname(path), include))) missing.push(`include ${include}`);
         }
         for (const [specifier, value] of Object.entries(manifest.modules ?? {})) {
+          if (specifier in HOST_MODULES) {
+            // Ours under its standard name: the one host file, typed by the SDK's own typings.
+            const host = HOST_MODULES[specifier];
+            expect(rel(path)).toBe(host.manifest);
+            expect(list(value).map((f) => rel(resolve(dirname(path), f)))).toEqual([host.source]);
+            if (!existsSync(join(ROOT, host.source) + '.ts')) missing.push(`${specifier}: ${host.source}.ts`);
+            continue;
+          }
           if (specifier in SDK_MODULES) {
             // An SDK module without a manifest of its own: its files by path, and our typings for it.
             const files = list(value);

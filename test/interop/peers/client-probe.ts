@@ -1,6 +1,7 @@
 // Test-side helpers for driving our WebSocketClient (sim host) against real peers:
 // an event recorder with promises, polling waits, and a per-test cleanup list.
 import { performance } from 'node:perf_hooks';
+import { asciiText, patternBytes } from './payloads';
 import { WebSocketClient } from '../../../src/net/client';
 import type { ClientOptions, ConnectOptions, SocketState } from '../../../src/net/client';
 
@@ -182,16 +183,8 @@ export class Cleanup {
 
 /** Deterministic test payloads: byte i is (i * 31 + seed) & 0xff. */
 export function pattern(length: number, seed = 7): Buffer {
-  const out = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) out[i] = (i * 31 + seed) & 0xff;
-  return out;
+  const bytes = patternBytes(length, seed);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
-/** An ASCII string of exactly `length` bytes with varying content. */
-export function asciiText(length: number, seed = 0): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:-_';
-  const block: string[] = [];
-  for (let i = 0; i < 4096; i++) block.push(alphabet[(i * 7 + seed) % alphabet.length]);
-  const unit = block.join('');
-  return unit.repeat(Math.floor(length / unit.length)) + unit.slice(0, length % unit.length);
-}
+export { asciiText };

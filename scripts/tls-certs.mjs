@@ -1,4 +1,5 @@
-// Throwaway certificates for the wss:// suites, made at test time with Debian's openssl
+// Throwaway certificates for the wss:// suites and the wss-client example (examples/run.mjs),
+// made at run time with Debian's openssl
 // in a temporary folder (removed at exit): a test CA and what it signs, and a second CA
 // nobody trusts. RSA 2048 and SHA-256: what the Moddable SDK's TLS verifies (its
 // ssl/cert) as well as Node and Python. Servers send their chain with the CA in it: the
@@ -9,56 +10,32 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface ServerIdentity {
-  /** PEM: the leaf, then its CA. */
-  cert: string;
-  /** PEM (PKCS#8). */
-  key: string;
-}
-
-export interface TestPki {
-  folder: string;
-  /** PEM of the CA that signed everything below but `unknownCa`. */
-  ca: string;
-  /** For localhost and 127.0.0.1. */
-  server: ServerIdentity;
-  /** Signed by the CA for wrong.example only. */
-  wrongName: ServerIdentity;
-  /** For localhost and 127.0.0.1, expired a day ago. */
-  expired: ServerIdentity;
-  /** For localhost and 127.0.0.1, signed by a CA nobody trusts. */
-  unknownCa: ServerIdentity;
-  /** A client certificate (clientAuth) signed by the CA, and its key. */
-  client: ServerIdentity;
-  /** Paths of the files above, for peers that read files (python, the testee). */
-  files: Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string>;
-}
-
 /** TLS settings of the test servers: what the Moddable SDK's TLS speaks (TLS 1.2, ECDHE-RSA with AES-128-GCM on P-256). */
 export const SDK_COMPATIBLE = {
   minVersion: 'TLSv1.2',
   maxVersion: 'TLSv1.2',
   ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
   ecdhCurve: 'prime256v1',
-} as const;
+};
 
-let made: TestPki | null = null;
+let made = null;
+let serial = Date.now() % 1e9; // distinct serial numbers, whatever the clock
 
-function openssl(folder: string, args: string[]): void {
+function openssl(folder, args) {
   execFileSync('openssl', args, { cwd: folder, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function leaf(folder: string, name: string, signer: string, san: string, usage: string, days: number): ServerIdentity {
+function leaf(folder, name, signer, san, usage, days) {
   openssl(folder, ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
   const ext = [`extendedKeyUsage=${usage}`, 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid', san ? `subjectAltName=${san}` : ''].filter(Boolean);
   writeFileSync(join(folder, `${name}.ext`), ext.join('\n') + '\n');
   // -days -1: notAfter a day before now (OpenSSL 3.0 has no -not_before).
-  openssl(folder, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.pem`, '-CAkey', `${signer}.key`, '-set_serial', String(Date.now() % 1e9), '-days', String(days), '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
-  const read = (file: string) => readFileSync(join(folder, file), 'utf8');
+  openssl(folder, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.pem`, '-CAkey', `${signer}.key`, '-set_serial', String(++serial), '-days', String(days), '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
+  const read = (file) => readFileSync(join(folder, file), 'utf8');
   return { cert: read(`${name}.pem`) + read(`${signer}.pem`), key: read(`${name}.key`) };
 }
 
-function authority(folder: string, name: string): void {
+function authority(folder, name) {
   openssl(folder, [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '30', '-sha256',
     '-subj', `/CN=${name}`,
@@ -70,7 +47,7 @@ function authority(folder: string, name: string): void {
 }
 
 /** The certificates, made once per process. */
-export function testPki(): TestPki {
+export function testPki() {
   if (made) return made;
   const folder = mkdtempSync(join(tmpdir(), 'ws-tls-'));
   process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
@@ -80,6 +57,8 @@ export function testPki(): TestPki {
   const server = leaf(folder, 'server', 'test-ca', local, 'serverAuth', 30);
   const client = leaf(folder, 'client', 'test-ca', '', 'clientAuth', 30);
   writeFileSync(join(folder, 'server-chain.pem'), server.cert);
+  // The CA as a device resource would be named (examples/wss-client reads ca.pem or ca.der).
+  writeFileSync(join(folder, 'ca.pem'), readFileSync(join(folder, 'test-ca.pem')));
   made = {
     folder,
     ca: readFileSync(join(folder, 'test-ca.pem'), 'utf8'),
@@ -89,7 +68,7 @@ export function testPki(): TestPki {
     unknownCa: leaf(folder, 'unknown', 'unknown-ca', local, 'serverAuth', 30),
     client,
     files: {
-      ca: join(folder, 'test-ca.pem'),
+      ca: join(folder, 'ca.pem'),
       serverCert: join(folder, 'server-chain.pem'),
       serverKey: join(folder, 'server.key'),
       clientCert: join(folder, 'client.pem'),
