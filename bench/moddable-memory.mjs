@@ -7,7 +7,15 @@
 // memory returns to its baseline. Prints a table; exits 1 if a client could not connect
 // or the heap was exceeded. Needs $MODDABLE (a Moddable SDK with its Linux tools built).
 // Never mcconfig -m on lin (its makefile kills every mcsim): build, start, stop by PID.
+//
+// --tls: instead, one wss:// client beside the LED app (hosts/moddable/led-tls-memory, the
+// same heaps): what it holds before, during and after its TLS handshake, against a `ws`
+// echo server over https here (a CA made for this run, in the app's resources), and the
+// handshake time. Prints a table; exits 1 if the client could not connect.
+import https from 'node:https';
 import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { SDK_COMPATIBLE, testPki } from '../scripts/tls-certs.mjs';
 import { chromium } from 'playwright-core';
 import {
   buildSimulatorApp,
@@ -30,9 +38,27 @@ const CHUNK_BYTES = 78848;
 const SLOT_BYTES = 32; // an XS slot on a 64-bit host (16 bytes on the ESP32)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const TLS_MODE = process.argv.includes('--tls');
+let tlsPort = 0;
+let env = {};
+if (TLS_MODE) {
+  const pki = testPki();
+  const server = https.createServer({ ...pki.server, ...SDK_COMPATIBLE });
+  new WebSocketServer({ server }).on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  ({ ports: [tlsPort] } = await reservePorts(1));
+  await new Promise((resolve) => server.listen(tlsPort, '127.0.0.1', resolve));
+  server.unref();
+  env = { WSS_CA: pki.files.ca };
+}
+const probe = TLS_MODE ? 'led-tls-memory' : 'led-memory';
 buildWeb();
-console.log('building hosts/moddable/led-memory (mcconfig -d, then make build; never -m)');
-const { app } = buildSimulatorApp(sdk, { manifestDir: join(root, 'hosts', 'moddable', 'led-memory'), config: { port: PORT }, quiet: true });
+console.log(`building hosts/moddable/${probe} (mcconfig -d, then make build; never -m)`);
+const { app } = buildSimulatorApp(sdk, {
+  manifestDir: join(root, 'hosts', 'moddable', probe),
+  config: TLS_MODE ? { port: PORT, url: `wss://localhost:${tlsPort}/` } : { port: PORT },
+  quiet: true,
+  env,
+});
 const display = process.env.DISPLAY || (await startXvfb());
 const lines = [];
 let aborted = '';
@@ -73,9 +99,40 @@ async function measure(label, ws, settle = 2200) {
   return row;
 }
 
+/** --tls: the four TLS lines of the probe, as a table. */
+async function measureTls() {
+  await until('the TLS client to close', () => lines.some((l) => l.startsWith('TLS phase=closed')) || lines.some((l) => l.startsWith('TLS error')), 60000);
+  const error = lines.find((l) => l.startsWith('TLS error'));
+  if (error) throw new Error(error);
+  const phases = lines.map((l) => /^TLS phase=(\w+) chunk=(\d+) slot=(\d+)(?: ms=(\d+))?/.exec(l)).filter(Boolean);
+  const labels = {
+    before: 'LED app idle, before connecting (after GC)',
+    handshake: 'during the handshake (most seen between callbacks, no GC)',
+    open: 'connection open (after GC)',
+    closed: 'closed (after GC)',
+  };
+  console.log('\n| one wss:// client beside the LED app | slots used | chunk bytes used |');
+  console.log('|---|---|---|');
+  for (const [, phase, chunk, slot] of phases) console.log(`| ${labels[phase]} | ${Number(slot) / SLOT_BYTES} | ${chunk} |`);
+  const open = phases.find((p) => p[1] === 'open');
+  console.log(`\nhandshake (connect() to 'open', RSA-2048 certificate, ECDHE P-256, TLS 1.2, debug build): ${open[4]} ms`);
+  console.log(`Atom Lite heap: ${HEAP_SLOTS} slots, chunk ${CHUNK_BYTES} bytes, stack 512 slots (the manifest's creation): the handshake ran within them.`);
+}
+
 const rows = [];
 let browser = null;
 let status = 0;
+if (TLS_MODE) {
+  try {
+    await until('the app', () => lines.some((l) => l.startsWith('LED app:')));
+    await measureTls();
+  } catch (error) {
+    console.error(`bench:moddable-memory --tls: ${error.message}`);
+    status = 1;
+  }
+  stopAll();
+  process.exit(status);
+}
 try {
   await until('the app', () => lines.some((l) => l.startsWith('LED app:')));
   await measure('started, nothing served yet', 0);

@@ -1,4 +1,4 @@
-// node examples/run.mjs [client-echo] [server-echo] [http-server] [frame-parser]
+// node examples/run.mjs [client-echo] [server-echo] [http-server] [frame-parser] [wss-client]
 //
 // Builds each example with the Moddable SDK through scripts/moddable.mjs (mcconfig -d -p
 // lin into the example's build/ folder, then the makefile's "build" target only: never -m on
@@ -15,7 +15,9 @@
 // (default: a free one Xvfb picks).
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import https from 'node:https';
 import { WebSocket, WebSocketServer } from 'ws';
+import { SDK_COMPATIBLE, testPki } from '../scripts/tls-certs.mjs';
 import {
   buildSimulatorApp,
   findSdkOrSkip,
@@ -123,6 +125,36 @@ const examples = {
       return { ok: verdict === 'PASS', peer: `ws server saw: ${this.seen.join(', ')}` };
     },
   },
+  // Our WebSocketClient (TS) over the SDK's TLS against a ws echo server over https, its
+  // certificate signed by a CA made for this run, which the build puts in the resources.
+  'wss-client': {
+    async before(port) {
+      const pki = testPki();
+      const httpsServer = https.createServer({ ...pki.server, ...SDK_COMPATIBLE });
+      const server = new WebSocketServer({ server: httpsServer });
+      const seen = [];
+      server.on('connection', (socket, request) => {
+        seen.push(`TLS ${request.socket.getProtocol()} ${request.socket.getCipher().name}`);
+        socket.on('message', (data, isBinary) => {
+          seen.push(isBinary ? `binary ${data.length}` : `text ${data.length}`);
+          socket.send(data, { binary: isBinary });
+        });
+        socket.on('close', (code) => seen.push(`close ${code}`));
+      });
+      await new Promise((resolve) => httpsServer.listen(port, '127.0.0.1', resolve));
+      this.server = httpsServer;
+      this.seen = seen;
+      this.env = { WSS_CA: pki.files.ca };
+      return [`url=wss://localhost:${port}/`];
+    },
+    async check(app) {
+      const [, verdict] = await waitForTrace(app, /wss-client: (PASS|FAIL.*)\n/, 60000);
+      await sleep(200);
+      this.server.closeAllConnections();
+      await new Promise((resolve) => this.server.close(resolve));
+      return { ok: verdict === 'PASS', peer: `ws server over https saw: ${this.seen.join(', ')}` };
+    },
+  },
   // Our WebSocketServer (TS) against a ws client.
   'server-echo': {
     async before(port) {
@@ -196,7 +228,7 @@ for (const [index, name] of names.entries()) {
     const settings = Object.fromEntries(config.map((pair) => pair.split(/=(.*)/s).slice(0, 2)));
     // Into the app's own build/ folder (git-ignored): mcconfig -tc checks mc.config.js with
     // the app folder as TypeScript's rootDir, so the output must sit below it.
-    const { app: so } = buildSimulatorApp(sdk, { manifestDir: dir, outputDir: join(dir, 'build', 'moddable'), config: settings, typecheck: example.javascript, quiet: true });
+    const { app: so } = buildSimulatorApp(sdk, { manifestDir: dir, outputDir: join(dir, 'build', 'moddable'), config: settings, typecheck: example.javascript, quiet: true, env: example.env ?? {} });
     const app = { traces: '' };
     sim = await startSimulator(sdk, {
       app: so,

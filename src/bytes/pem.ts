@@ -34,7 +34,9 @@ export function looksLikePem(bytes: Uint8Array): boolean {
 
 /** Latin-1 text of bytes (PEM is ASCII). */
 export function asciiText(bytes: Uint8Array): string {
+  // 64 characters per call: each argument takes a slot of the JavaScript stack, and a
+  // device's whole stack is a few hundred slots (a resource's PEM is kilobytes).
   let text = '';
-  for (let i = 0; i < bytes.length; i += 4096) text += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 4096)));
+  for (let i = 0; i < bytes.length; i += 64) text += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 64)));
   return text;
 }
