@@ -6,8 +6,9 @@
 // that build, the SDK's typings included) and one <module>-tsconfig.json per TypeScript
 // module; we run one tsc --noEmit per build over all of its modules. Builds checked:
 //   manifest.json for this computer's simulator (lin/mac/win) and for esp32/m5atom_lite
-//   (no ESP-IDF needed: only the makefile is written), and every app manifest under
-//   hosts/moddable/*/ for the simulator.
+//   (no ESP-IDF needed: only the makefile is written), examples/wss-client for
+//   esp32/m5atom_lite (TLS on the device), and every app manifest under hosts/moddable/*/
+//   for the simulator.
 // A .ts file under hosts/moddable, hosts/esp32 or src that no build compiles is checked
 // with the simulator build of manifest.json. Output goes to a temporary directory that
 // is removed afterwards. Without $MODDABLE it says so and exits 0 (CI has no SDK; there
@@ -17,6 +18,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DEVICE, findSdkOrSkip, mcconfig, root } from './moddable.mjs';
+import { testPki } from './tls-certs.mjs';
 
 const tag = 'typecheck:moddable';
 const sdk = findSdkOrSkip(tag); // prints "SKIPPED" without $MODDABLE
@@ -36,9 +38,14 @@ function walk(dir, keep, out = []) {
 }
 
 const sim = sdk.host;
+// Manifests that take a CA certificate resource by path ($(WSS_CA): the wss:// example and probes) get
+// a throwaway one: only the build's files matter here.
+const buildEnv = { ...sdk.env, WSS_CA: testPki().files.ca };
 const builds = [
   { manifestDir: root, platform: sim },
   { manifestDir: root, platform: DEVICE },
+  // wss:// on the device: our TLS socket and the SDK's TLS, as the example includes them.
+  { manifestDir: join(root, 'examples', 'wss-client'), platform: DEVICE },
   ...readdirSync(join(root, 'hosts', 'moddable'), { withFileTypes: true })
     .filter((e) => e.isDirectory() && existsSync(join(root, 'hosts', 'moddable', e.name, 'manifest.json')))
     .map((e) => ({ manifestDir: join(root, 'hosts', 'moddable', e.name), platform: sim })),
@@ -49,7 +56,7 @@ let failed = 0;
 try {
   const checked = new Set();
   for (const build of builds) {
-    const { tmp } = mcconfig(sdk, { manifestDir: build.manifestDir, platform: build.platform, outputDir: out, quiet: true });
+    const { tmp } = mcconfig(sdk, { manifestDir: build.manifestDir, platform: build.platform, outputDir: out, quiet: true, env: buildEnv });
     build.modules = join(tmp, 'modules');
     build.files = walk(build.modules, (name) => name.endsWith('-tsconfig.json')).flatMap(
       (path) => JSON.parse(readFileSync(path, 'utf8')).files ?? [],
