@@ -40,13 +40,16 @@ interface TlsPeer {
   clientNames: string[];
   /** TLS connections that failed on the server's side, with the reason. */
   tlsErrors: string[];
+  /** Version and cipher of each TLS connection. */
+  negotiated: string[];
 }
 
-/** A `ws` echo server over https on 127.0.0.1 with `identity`, in the SDK's TLS settings. */
-async function tlsEchoServer(identity: ServerIdentity, extra: tls.TlsOptions = {}): Promise<TlsPeer> {
-  const server = https.createServer({ ...identity, ...SDK_COMPATIBLE, ...extra });
-  const peer: TlsPeer = { port: 0, requests: [], clientNames: [], tlsErrors: [] };
+/** A `ws` echo server over https on 127.0.0.1 with `identity`, in the SDK's TLS settings (or Node's defaults). */
+async function tlsEchoServer(identity: ServerIdentity, extra: tls.TlsOptions = {}, settings: tls.TlsOptions = SDK_COMPATIBLE): Promise<TlsPeer> {
+  const server = https.createServer({ ...identity, ...settings, ...extra });
+  const peer: TlsPeer = { port: 0, requests: [], clientNames: [], tlsErrors: [], negotiated: [] };
   server.on('secureConnection', (socket: tls.TLSSocket) => {
+    peer.negotiated.push(`${socket.getProtocol()} ${socket.getCipher().name}`);
     const cert = socket.getPeerCertificate();
     if (cert && cert.subject) peer.clientNames.push(String(cert.subject.CN));
   });
@@ -166,6 +169,28 @@ describe('wss:// handshakes that succeed', () => {
     const closed = await c.closed;
     expect(closed.code).toBe(1000);
     expect(closed.wasClean).toBe(true);
+  });
+
+  it("a server with Node's default TLS settings: TLS 1.3 on the sim host, 1.2 (the most the SDK speaks) in the simulator", async () => {
+    const pki = testPki();
+    const peer = await tlsEchoServer(pki.server, {}, {});
+    const c = client({ ca: pki.ca });
+    c.connect(`wss://localhost:${peer.port}/`);
+    await c.open();
+    expect(await c.send({ text: 'defaults' })).toBe(true);
+    expect(await c.received(0)).toEqual(expected({ text: 'defaults' }));
+    expect(peer.negotiated).toHaveLength(1);
+    // The cipher follows the client's preference there: any the SDK offers, at TLS 1.2.
+    expect(peer.negotiated[0]).toMatch(onModdable ? /^TLSv1\.2 / : /^TLSv1\.3 TLS_AES_256_GCM_SHA384$/);
+  });
+
+  it('the SDK-compatible settings are what was negotiated', async () => {
+    const pki = testPki();
+    const peer = await tlsEchoServer(pki.server);
+    const c = client({ ca: pki.ca });
+    c.connect(`wss://localhost:${peer.port}/`);
+    await c.open();
+    expect(peer.negotiated).toEqual(['TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256']);
   });
 
   it('the client fragments (maxFragmentSize 1000): the server receives whole messages over TLS', async () => {
