@@ -1,7 +1,8 @@
 // Run before npm test (and npm start): installs what the project needs on a fresh
 // machine, so one command does all set-up. npm packages exactly as locked (XS is
 // built from source by @agoric/xsnap); for the tests, Debian's chromium (driven by
-// playwright-core) and python3-websockets (a real peer, run as /usr/bin/python3).
+// playwright-core), python3-websockets (a real peer, run as /usr/bin/python3) and openssl
+// (the wss:// suites make their certificates with it: scripts/tls-certs.mjs).
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,6 +23,7 @@ if (forTests) {
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
   const py = spawnSync('/usr/bin/python3', ['-c', 'import websockets'], { stdio: 'ignore' });
   if (py.status !== 0) missing.push('python3-websockets');
+  if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0) missing.push('openssl');
   if (missing.length) {
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
     const sudo = root ? '' : 'sudo ';
