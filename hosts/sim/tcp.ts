@@ -20,8 +20,9 @@
 //   Error('would block') and writes nothing. After a write completes, onWritable
 //   reports the space again.
 // - onError (no argument; from hosts/sim/tls.ts, a failed TLS handshake's Error) once
-//   the peer goes away for any reason (FIN, RST, connect failure), but only when no readable bytes are left: if bytes are pending it comes
-//   after the read that empties the buffer (never, if the app never reads them).
+//   the peer goes away for any reason (FIN, RST, connect failure), but only when no
+//   readable bytes are left: if bytes are pending it comes after the read that empties
+//   the buffer (never, if the app never reads them).
 //   It is delivered exactly once. From the moment the connection is known to be gone,
 //   write() throws Error('not ready') (as lwip, also before the connection is
 //   established); read() still returns what is left, then undefined.
