@@ -15,12 +15,10 @@ import config from 'mc/config';
 import TLS from 'embedded:io/socket/tcp/tls';
 import { WebSocketServer } from 'websockets/server';
 import { WebSocketClient } from 'websockets/client';
-import type { ClientOptions } from 'websockets/net/client';
-import type { TlsClientOptions } from 'websockets/net/tls';
 import { encodeUtf8 } from 'websockets/bytes/utf8';
 import { installModdablePlatform } from 'websockets/moddable-platform';
-import { digestBytes, materialize } from 'tls-payloads';
-import type { Payload } from 'tls-payloads';
+import { clientOptions, digestBytes, materialize } from 'tls-payloads';
+import type { Payload, TlsTestOptions } from 'tls-payloads';
 
 installModdablePlatform();
 
@@ -29,7 +27,7 @@ interface Command {
   op: 'connect' | 'send' | 'close' | 'dispose';
   c: number;
   url?: string;
-  options?: ClientOptions & Omit<TlsClientOptions, 'socket'> & { noSocket?: boolean };
+  options?: TlsTestOptions;
   p?: Payload;
   code?: number;
   reason?: string;
@@ -44,16 +42,8 @@ function tell(value: object): void {
   if (driver) control.send(driver, JSON.stringify(value));
 }
 
-function create(c: number, options: NonNullable<Command['options']>): WebSocketClient {
-  const { ca, certificate, key, serverName, insecureSkipVerify, minVersion, noSocket, ...rest } = options;
-  const tls: TlsClientOptions = { socket: TLS };
-  if (ca !== undefined) tls.ca = ca;
-  if (certificate !== undefined) tls.certificate = certificate;
-  if (key !== undefined) tls.key = key;
-  if (serverName !== undefined) tls.serverName = serverName;
-  if (insecureSkipVerify !== undefined) tls.insecureSkipVerify = insecureSkipVerify;
-  if (minVersion !== undefined) tls.minVersion = minVersion;
-  const client = new WebSocketClient(noSocket ? rest : { ...rest, tls });
+function create(c: number, options: TlsTestOptions): WebSocketClient {
+  const client = new WebSocketClient(clientOptions(options, TLS));
   client.on('open', (protocol) => tell({ t: 'ev', c, e: 'open', protocol }));
   client.on('message', (data, isText) => tell({ t: 'ev', c, e: 'message', d: digestBytes(typeof data === 'string' ? encodeUtf8(data) : data, isText) }));
   client.on('error', (error) => tell({ t: 'ev', c, e: 'error', name: error.name, message: error.message }));

@@ -1,7 +1,34 @@
-// Test payloads that both ends can make from a short description: a test on Node and the
-// tls-client app in the Moddable simulator (hosts/moddable/tls-client) build the same bytes
-// from a Payload, and compare messages by size and FNV-1a hash, so large messages never
-// cross the simulator's slow control channel. Plain TypeScript: no Node, no Moddable API.
+// What both ends of the wss:// client suite share: a test on Node and the tls-client app in
+// the Moddable simulator (hosts/moddable/tls-client) build the same bytes from a Payload
+// and compare messages by size and FNV-1a hash, so large messages never cross the
+// simulator's slow control channel; and both turn the test's flat options into the
+// client's. Plain TypeScript: no Node, no Moddable API.
+import type { ClientOptions } from '../../../src/net/client';
+import type { TlsClientOptions } from '../../../src/net/tls';
+
+/** Client options without the socket class (each side supplies its own), flattened, certificates as PEM. */
+export type TlsTestOptions = Omit<ClientOptions, 'tls'> &
+  Omit<TlsClientOptions, 'socket' | 'ca' | 'certificate' | 'key'> & {
+    ca?: string;
+    certificate?: string;
+    key?: string;
+    /** Leave tls.socket out (connect() must refuse wss://). */
+    noSocket?: boolean;
+  };
+
+/** The options as the client takes them, with `socket` the TLS socket class of this side. */
+export function clientOptions(options: TlsTestOptions, socket: TlsClientOptions['socket']): ClientOptions {
+  const { ca, certificate, key, serverName, insecureSkipVerify, minVersion, noSocket, ...rest } = options;
+  if (noSocket) return rest;
+  const tls: TlsClientOptions = { socket };
+  if (ca !== undefined) tls.ca = ca;
+  if (certificate !== undefined) tls.certificate = certificate;
+  if (key !== undefined) tls.key = key;
+  if (serverName !== undefined) tls.serverName = serverName;
+  if (insecureSkipVerify !== undefined) tls.insecureSkipVerify = insecureSkipVerify;
+  if (minVersion !== undefined) tls.minVersion = minVersion;
+  return { ...rest, tls };
+}
 
 /** Byte i is (i * 31 + seed) & 0xff. */
 export function patternBytes(length: number, seed = 7): Uint8Array {

@@ -8,26 +8,14 @@
 import { performance } from 'node:perf_hooks';
 import SimTLS from '../../../hosts/sim/tls';
 import { installSimPlatform } from '../../../hosts/sim/platform';
-import type { ClientOptions } from '../../../src/net/client';
-import type { TlsClientOptions } from '../../../src/net/tls';
 import { ClientProbe } from './client-probe';
 import type { ClosedInfo } from './client-probe';
 import { onModdable } from '../../moddable/mode';
 import { startModdableTlsDriver } from './tls-driver-moddable';
-import { digestBytes, materialize } from './payloads';
-import type { MessageDigest, Payload } from './payloads';
+import { clientOptions, digestBytes, materialize } from './payloads';
+import type { MessageDigest, Payload, TlsTestOptions } from './payloads';
 
-export type { MessageDigest, Payload };
-
-/** Client options without the socket class (each side supplies its own), flattened. */
-export type TlsTestOptions = Omit<ClientOptions, 'tls'> &
-  Omit<TlsClientOptions, 'socket' | 'ca' | 'certificate' | 'key'> & {
-    ca?: string;
-    certificate?: string;
-    key?: string;
-    /** Leave tls.socket out (connect() must refuse wss://). */
-    noSocket?: boolean;
-  };
+export type { MessageDigest, Payload, TlsTestOptions };
 
 export interface DrivenClient {
   connect(url: string): void;
@@ -64,19 +52,6 @@ export function digest(data: string | Uint8Array, isText: boolean): MessageDiges
 export function expected(payload: Payload): MessageDigest {
   const data = materialize(payload);
   return digest(data, typeof data === 'string');
-}
-
-/** The options as the client takes them, with `socket` the TLS socket class of this side. */
-export function clientOptions(options: TlsTestOptions, socket: TlsClientOptions['socket']): ClientOptions {
-  const { ca, certificate, key, serverName, insecureSkipVerify, minVersion, noSocket, ...rest } = options;
-  const tls: Partial<TlsClientOptions> = noSocket ? {} : { socket };
-  if (ca !== undefined) tls.ca = ca;
-  if (certificate !== undefined) tls.certificate = certificate;
-  if (key !== undefined) tls.key = key;
-  if (serverName !== undefined) tls.serverName = serverName;
-  if (insecureSkipVerify !== undefined) tls.insecureSkipVerify = insecureSkipVerify;
-  if (minVersion !== undefined) tls.minVersion = minVersion;
-  return noSocket ? rest : { ...rest, tls: tls as TlsClientOptions };
 }
 
 class LocalClient implements DrivenClient {
