@@ -6,15 +6,12 @@
 // (--case-timeout, --deadline), instead of printing "0 cases" and exiting 0 or waiting
 // forever. The successful run is test/interop/client-fuzzingserver.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { Cleanup } from './peers/client-probe';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { runTestee as runFuzzingTestee } from './peers/fuzzing-fake';
+import type { TesteeExit } from './peers/fuzzing-fake';
 
 /**
  * How long a test waits for the testee to exit: its configured bounds (all small here)
@@ -23,38 +20,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  */
 const EXIT_WAIT = 20_000;
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-/** `node scripts/testee.mjs client --url URL ...args`, until it exits (killed after EXIT_WAIT). */
-function runTestee(url: string, args: string[]): Promise<Exit> {
-  const child = spawn(process.execPath, ['scripts/testee.mjs', 'client', '--url', url, '--agent', 'exit-test', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanup.add(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  return new Promise<Exit>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the testee did not exit within ${EXIT_WAIT} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, EXIT_WAIT);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** The testee (agent exit-test) with `args`, until it exits (killed after EXIT_WAIT). */
+function runTestee(url: string, args: string[]): Promise<TesteeExit> {
+  return runFuzzingTestee(url, ['--agent', 'exit-test', ...args], { wait: EXIT_WAIT, cleanup });
 }
 
 /** A TCP server that accepts connections and never sends a byte. */

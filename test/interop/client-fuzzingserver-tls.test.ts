@@ -2,25 +2,23 @@
 // (sim host, run as a child process exactly as `npm run testee:client` runs it), so a
 // conformance fuzzer served over TLS can drive our client. Its peer is a small fake of
 // the Autobahn fuzzingserver on `ws` over an https server with the throwaway test
-// certificates (test/interop/peers/tls-certs.ts) in the settings the Moddable SDK's TLS
+// certificates (scripts/tls-certs.mjs) in the settings the Moddable SDK's TLS
 // speaks (SDK_COMPATIBLE), on 127.0.0.1 and a port the OS chose. The run must echo every
 // message of every case identically with every connection on TLS; with no CA, or a CA
 // that did not sign the server's certificate, it must stop at once with exit 1 and the
 // certificate error, never hang or fall back to ws://. The ws:// runs are
 // client-fuzzingserver.test.ts and client-fuzzingserver-exit.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import https from 'node:https';
-import net from 'node:net';
 import path from 'node:path';
+import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
 import { Cleanup, asciiText, pattern } from './peers/client-probe';
+import { runTestee as runFuzzingTestee, serveFuzzingCases } from './peers/fuzzing-fake';
+import type { FuzzingRecord, Outgoing, TesteeExit } from './peers/fuzzing-fake';
 import { SDK_COMPATIBLE, testPki } from '../../scripts/tls-certs.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1 << 20;
 
 /**
@@ -28,12 +26,6 @@ const MiB = 1 << 20;
  * TLS handshakes and a few MiB echoed. Only a bound on the wait, never asserted as a speed.
  */
 const EXIT_WAIT = 30_000;
-
-/** One message the fake server sends: whole, or cut at the given byte offsets into fragments. */
-interface Outgoing {
-  data: string | Buffer;
-  fragments?: number[];
-}
 
 function cases(): Outgoing[][] {
   return [
@@ -52,15 +44,7 @@ interface Connection {
   tls: { protocol: string | null; cipher: string } | null;
 }
 
-interface CaseRun {
-  n: number;
-  agent: string;
-  sent: Outgoing[];
-  received: Array<{ data: Buffer; isBinary: boolean }>;
-  closeCode: number | null;
-}
-
-interface FakeFuzzingServer {
+interface FakeFuzzingServer extends FuzzingRecord {
   url: string;
   /** Every WebSocket connection, in order: its path and TLS. */
   connections: Connection[];
@@ -70,9 +54,6 @@ interface FakeFuzzingServer {
   requests: number;
   /** TLS errors the server saw (the client refusing the certificate ends the handshake). */
   tlsErrors: string[];
-  runs: CaseRun[];
-  reportAgents: string[];
-  unexpected: string[];
 }
 
 const cleanup = new Cleanup();
@@ -96,100 +77,30 @@ async function fakeFuzzingServer(plan: Outgoing[][]): Promise<FakeFuzzingServer>
         server.close(() => httpsServer.close(() => resolve()));
       }),
   );
-  const fake: FakeFuzzingServer = {
+  const fake: FakeFuzzingServer = Object.assign(serveFuzzingCases(server, plan), {
     url: `wss://localhost:${(httpsServer.address() as net.AddressInfo).port}`,
     connections: [],
     handshakes: 0,
     requests: 0,
     tlsErrors: [],
-    runs: [],
-    reportAgents: [],
-    unexpected: [],
-  };
+  });
   httpsServer.on('secureConnection', () => fake.handshakes++);
   httpsServer.on('upgrade', () => fake.requests++);
   httpsServer.on('request', () => fake.requests++);
   httpsServer.on('tlsClientError', (error: Error) => fake.tlsErrors.push(error.message));
-  server.on('connection', (ws: WebSocket, req) => {
-    ws.on('error', (error) => fake.unexpected.push(`socket error: ${error.message}`));
+  server.on('connection', (_ws, req) => {
     const socket = req.socket as TLSSocket;
     fake.connections.push({
       path: (req.url ?? '/').split('?')[0],
       tls: socket.encrypted ? { protocol: socket.getProtocol(), cipher: socket.getCipher().name } : null,
     });
-    const url = new URL(req.url ?? '/', 'https://x');
-    if (url.pathname === '/getCaseCount') {
-      ws.send(String(plan.length));
-      ws.close(1000);
-      return;
-    }
-    if (url.pathname === '/updateReports') {
-      fake.reportAgents.push(url.searchParams.get('agent') ?? '');
-      ws.close(1000);
-      return;
-    }
-    const n = Number(url.searchParams.get('case'));
-    const sent = url.pathname === '/runCase' ? plan[n - 1] : undefined;
-    if (!sent) {
-      fake.unexpected.push(`unexpected request ${req.url}`);
-      ws.close(1008);
-      return;
-    }
-    const run: CaseRun = { n, agent: url.searchParams.get('agent') ?? '', sent, received: [], closeCode: null };
-    fake.runs.push(run);
-    ws.on('close', (code) => (run.closeCode = code));
-    ws.on('message', (data, isBinary) => {
-      run.received.push({ data: Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]), isBinary });
-      if (run.received.length === sent.length) ws.close(1000);
-    });
-    for (const message of sent) {
-      const binary = typeof message.data !== 'string';
-      const bytes = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : message.data;
-      if (!message.fragments) {
-        ws.send(message.data);
-        continue;
-      }
-      const cuts = [...message.fragments, bytes.length];
-      let at = 0;
-      for (const [i, cut] of cuts.entries()) {
-        ws.send(bytes.subarray(at, cut), { binary, fin: i === cuts.length - 1 });
-        at = cut;
-      }
-    }
   });
   return fake;
 }
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node scripts/testee.mjs client --url URL ...args`, until it exits (killed after EXIT_WAIT). */
-function runTestee(url: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
-  const child = spawn(process.execPath, ['scripts/testee.mjs', 'client', '--url', url, ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanup.add(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  return new Promise<Exit>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the testee did not exit within ${EXIT_WAIT} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, EXIT_WAIT);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** The testee with `args` (and `env`), until it exits (killed after EXIT_WAIT). */
+function runTestee(url: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<TesteeExit> {
+  return runFuzzingTestee(url, args, { wait: EXIT_WAIT, cleanup, env });
 }
 
 describe('client testee over TLS (wss://, --ca)', () => {

@@ -9,19 +9,13 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
 import { Cleanup, asciiText, pattern, waitFor } from './peers/client-probe';
+import { serveFuzzingCases } from './peers/fuzzing-fake';
+import type { FuzzingRecord, Outgoing } from './peers/fuzzing-fake';
 import { MODDABLE, waitFor as transferWait } from '../moddable/mode';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1 << 20;
-
-/** One message the fake server sends: whole, or as the given fragments. */
-interface Outgoing {
-  data: string | Buffer;
-  fragments?: number[]; // cut points inside the UTF-8 / binary bytes
-  pingBefore?: Buffer;
-}
 
 function cases(): Outgoing[][] {
   const euro = '€'.repeat(1000); // 3000 bytes: cuts at 1 and 3001-... fall inside sequences
@@ -42,84 +36,15 @@ function cases(): Outgoing[][] {
   ];
 }
 
-interface CaseRun {
-  n: number;
-  agent: string;
-  sent: Outgoing[];
-  received: Array<{ data: Buffer; isBinary: boolean }>;
-  closeCode: number | null;
-}
-
-interface FakeFuzzingServer {
+interface FakeFuzzingServer extends FuzzingRecord {
   server: WebSocketServer;
   url: string;
-  caseCountRequests: number;
-  runs: CaseRun[];
-  reportAgents: string[];
-  unexpected: string[];
 }
 
 async function fakeFuzzingServer(plan: Outgoing[][]): Promise<FakeFuzzingServer> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 4 * MiB });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const fake: FakeFuzzingServer = {
-    server,
-    url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`,
-    caseCountRequests: 0,
-    runs: [],
-    reportAgents: [],
-    unexpected: [],
-  };
-  server.on('connection', (ws: WebSocket, req) => {
-    ws.on('error', (error) => fake.unexpected.push(`socket error: ${error.message}`));
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/getCaseCount') {
-      fake.caseCountRequests++;
-      ws.send(String(plan.length));
-      ws.close(1000);
-      return;
-    }
-    if (url.pathname === '/updateReports') {
-      fake.reportAgents.push(url.searchParams.get('agent') ?? '');
-      ws.close(1000);
-      return;
-    }
-    if (url.pathname !== '/runCase') {
-      fake.unexpected.push(`unexpected request ${req.url}`);
-      ws.close(1008);
-      return;
-    }
-    const n = Number(url.searchParams.get('case'));
-    const sent = plan[n - 1];
-    const run: CaseRun = { n, agent: url.searchParams.get('agent') ?? '', sent: sent ?? [], received: [], closeCode: null };
-    fake.runs.push(run);
-    if (!sent) {
-      fake.unexpected.push(`no case ${n}`);
-      ws.close(1008);
-      return;
-    }
-    ws.on('close', (code) => (run.closeCode = code));
-    ws.on('message', (data, isBinary) => {
-      run.received.push({ data: Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]), isBinary });
-      if (run.received.length === sent.length) ws.close(1000);
-    });
-    for (const message of sent) {
-      if (message.pingBefore) ws.ping(message.pingBefore);
-      const binary = typeof message.data !== 'string';
-      const bytes = typeof message.data === 'string' ? Buffer.from(message.data, 'utf8') : message.data;
-      if (!message.fragments) {
-        ws.send(message.data);
-        continue;
-      }
-      const cuts = [...message.fragments, bytes.length];
-      let at = 0;
-      for (const [i, cut] of cuts.entries()) {
-        ws.send(bytes.subarray(at, cut), { binary, fin: i === cuts.length - 1 });
-        at = cut;
-      }
-    }
-  });
-  return fake;
+  return Object.assign(serveFuzzingCases(server, plan), { server, url: `ws://127.0.0.1:${(server.address() as { port: number }).port}` });
 }
 
 interface Testee {
