@@ -6,7 +6,7 @@
 // against Python's ssl module, with the test CA of test/interop/peers/tls-certs.ts and
 // only the TLS the Moddable SDK speaks), so Python's TLS record framing, which cuts the
 // stream where it likes, meets the same assertions as plain TCP.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { installSimPlatform } from '../../hosts/sim/platform';
 import type { ClientOptions } from '../../src/net/client';
 import { ClientProbe, Cleanup, asciiText, pattern, waitFor } from './peers/client-probe';
-import SimTLS from '../../hosts/sim/tls';
+import { clientOptions, overTransports, secure } from './peers/transports';
 import { SDK_COMPATIBLE, testPki } from '../../scripts/tls-certs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -87,31 +87,13 @@ afterEach(async () => {
   expect(pyStderr).not.toMatch(/Traceback/);
 });
 
-/** Set by overTransports(): the suite in progress runs over wss://. */
-let secure = false;
-
-/** Define a suite twice: over ws:// and over wss:// (url() and probe() follow `secure`). */
-function overTransports(name: string, body: () => void): void {
-  for (const transport of ['ws', 'wss'] as const) {
-    describe(`${name} (${transport}://)`, () => {
-      beforeEach(() => {
-        secure = transport === 'wss';
-      });
-      afterAll(() => {
-        secure = false;
-      });
-      body();
-    });
-  }
-}
-
 /** The main server's URL for `route`: its ws:// port, or its wss:// one in a wss:// suite. */
 function url(route: string): string {
   return (secure ? tlsBase : base) + route;
 }
 
 function probe(options: ClientOptions = {}): ClientProbe {
-  const p = new ClientProbe(secure ? { ...options, tls: { socket: SimTLS, ca: testPki().ca } } : options);
+  const p = new ClientProbe(clientOptions(options));
   cleanup.add(() => p.dispose());
   return p;
 }

@@ -3,7 +3,7 @@
 // (wrong handshakes, silence, never reading) and record every frame the client sends.
 // The message and fragmentation suites run twice: over ws:// and over wss:// (the sim
 // host's TLS socket against TLS servers with a test CA: test/interop/peers/tls-certs.ts).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -12,9 +12,9 @@ import type { ServerOptions, WebSocket } from 'ws';
 import { installSimPlatform } from '../../hosts/sim/platform';
 import type { ClientOptions } from '../../src/net/client';
 import { ClientProbe, Cleanup, asciiText, pattern, sleep, waitFor } from './peers/client-probe';
+import { clientOptions, overTransports, secure } from './peers/transports';
 import { RawServer, closePayload, closedPort, encodeFrame, switchingProtocols } from './peers/client-raw';
 import type { RawFrame, RawServerOptions } from './peers/client-raw';
-import SimTLS from '../../hosts/sim/tls';
 import { SDK_COMPATIBLE, testPki } from '../../scripts/tls-certs.mjs';
 
 beforeAll(() => installSimPlatform());
@@ -39,24 +39,6 @@ interface WsPeer {
   peers: ServerSide[];
   /** Resolves with the n-th server-side connection (0-based). */
   peer(n?: number): Promise<ServerSide>;
-}
-
-/** Set by overTransports(): the suite in progress runs over wss://. */
-let secure = false;
-
-/** Define a suite twice: over ws:// and over wss:// (servers and clients below follow `secure`). */
-function overTransports(name: string, body: () => void): void {
-  for (const transport of ['ws', 'wss'] as const) {
-    describe(`${name} (${transport}://)`, () => {
-      beforeEach(() => {
-        secure = transport === 'wss';
-      });
-      afterAll(() => {
-        secure = false;
-      });
-      body();
-    });
-  }
 }
 
 /**
@@ -125,7 +107,7 @@ async function rawServer(options: RawServerOptions = {}): Promise<RawServer> {
 }
 
 function probe(options: ClientOptions = {}): ClientProbe {
-  const p = new ClientProbe(secure ? { ...options, tls: { socket: SimTLS, ca: testPki().ca } } : options);
+  const p = new ClientProbe(clientOptions(options));
   cleanup.add(() => p.dispose());
   return p;
 }
