@@ -286,7 +286,11 @@ export default class TLSSocket {
   /** @internal The TCP connection closed or failed. */
   tcpError(): void {
     this.gone = true;
-    if (!this.connected) this.close(true); // no TCP connection at all: TCP's own error, no TLS reason
+    if (!this.connected) {
+      // No TCP connection at all: TCP's own error, no TLS reason.
+      this.shut();
+      this.report();
+    }
     else if (!this.ready) this.fail('the server closed the connection during the TLS handshake');
     else if (this.plainBytes === 0) this.report();
   }
@@ -339,22 +343,10 @@ export default class TLSSocket {
     return this.room();
   }
 
-  /** ECMA-419 close; `report`: (internal) tell onError once, without a reason, after closing. */
-  close(report = false): void {
-    const reported = this.reported;
-    const wire = this.wire;
-    this.wire = null;
-    this.session = null;
-    this.plain = [];
-    this.plainBytes = 0;
-    this.reported = true; // no callback after close()
-    if (this.timer) Timer.clear(this.timer);
-    this.timer = null;
-    if (wire) {
-      wire.tcp.tls = undefined;
-      wire.tcp.close();
-    }
-    if (report && !reported) this.onError?.call(this);
+  /** ECMA-419 close: no callback runs afterwards. */
+  close(): void {
+    this.reported = true;
+    this.shut();
   }
 
   get format(): 'buffer' {
@@ -434,15 +426,24 @@ export default class TLSSocket {
     if (this.gone && this.plainBytes === 0 && this.wire) this.report();
   }
 
-  /** The handshake failed: close TCP and report once, with the reason. */
-  private fail(reason: string): void {
+  /** Let go of the TCP socket (its late callbacks reach nobody), the session and what is held. */
+  private shut(): void {
     const wire = this.wire;
     this.wire = null;
     this.session = null;
+    this.plain = [];
+    this.plainBytes = 0;
+    if (this.timer) Timer.clear(this.timer);
+    this.timer = null;
     if (wire) {
       wire.tcp.tls = undefined;
       wire.tcp.close();
     }
+  }
+
+  /** The handshake failed: close TCP and report once, with the reason. */
+  private fail(reason: string): void {
+    this.shut();
     if (this.reported) return;
     this.reported = true;
     this.onError?.call(this, tlsError(`TLS handshake failed: ${reason}`));
