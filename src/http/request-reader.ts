@@ -1,23 +1,35 @@
-// HttpRequestReader: the server's side of HTTP/1.1 request heads, sans-IO. Bytes and
-// the clock go in; out comes the index where the head ended and then one verdict: a
+// HttpRequestReader: the server's side of HTTP/1.1 requests, sans-IO. Bytes and the
+// clock go in; out comes the index where the request ended and then one verdict: a
 // request to answer, or the error status to send before closing. No sockets, no
 // timers: net/http-connection.ts feeds it and acts on the verdict.
 //
 // The head is copied into a buffer given at construction (maxHeaderSize bytes, shared
 // with the response writer once the head is parsed into strings), scanned once, byte by
 // byte, for the blank line, with the request-line and head size limits applied as the
-// bytes arrive. The path is percent-decoded in place in that buffer.
+// bytes arrive. The path is percent-decoded in place in that buffer. A POST's body
+// (Content-Length bytes, at most limits.maxBodySize, which is at most the buffer's
+// length) is then copied into the same buffer from its start: the head is strings by
+// then, and the response is composed there only after the route has seen the body, so a
+// body costs no memory of its own. The request's clock (startedAt, inProgress) runs from
+// the head's first byte to the body's last.
 //
 // Verdicts (the decisions of net/http-server.ts, in the order they are taken):
 // - request line over maxRequestLine -> 414; head over the buffer or more than
 //   maxHeaders fields -> 431 (414/431 by size: the client may still be sending, linger);
 // - unparsable head -> 400, or 505 when the request line names a version >= 2;
 //   a version other than 1.x -> 505; HTTP/1.1 without exactly one Host -> 400;
-// - a method other than GET/HEAD -> 405 (linger when it announces a body);
+// - a method other than GET, HEAD and (when maxBodySize > 0) POST -> 405 (linger when
+//   it announces a body);
 // - a malformed or conflicting Content-Length, or one with Transfer-Encoding -> 400;
-//   any other Transfer-Encoding or Content-Length > 0 -> 413 (linger);
-// - "#" in the target, a bad or unsafe path (see decodePath) -> 400.
-// Every error verdict closes the connection.
+// - GET/HEAD: any other Transfer-Encoding or Content-Length > 0 -> 413 (linger);
+// - POST: Transfer-Encoding -> 411 (linger); Content-Length over maxBodySize -> 413 at
+//   once, the body unread (linger); no Content-Length: an empty body (RFC 9112 6.3);
+// - a POST with "Upgrade: websocket" -> 400 (linger when a body is announced);
+// - "#" in the target, a bad or unsafe path (see decodePath) -> 400 (linger when a body
+//   is announced).
+// Every error verdict closes the connection. "Expect: 100-continue" is ignored (no
+// interim 100 is sent): a client sends the body after its own wait (curl: 1 s), and
+// one over the limit gets its 413 at once, from the head alone.
 
 import { hasToken, headerValue, latin1Text, parseRequestHead } from './head';
 import type { HttpRequestHead } from './head';
@@ -28,6 +40,12 @@ export interface HttpRequest extends HttpRequestHead {
   path: string;
   /** The raw query after "?" ('' when none). */
   query: string;
+  /**
+   * A POST's body, empty when it has none; undefined for GET and HEAD. A view of the
+   * connection's head buffer, valid only during the route's call: the response is
+   * composed into the same buffer afterwards (copy what you keep, e.g. decode it).
+   */
+  body?: Uint8Array;
 }
 
 /** The limits a reader applies (HttpServer carries them). */
@@ -36,9 +54,14 @@ export interface RequestLimits {
   readonly maxRequestLine: number;
   /** Most header fields (431 beyond). */
   readonly maxHeaders: number;
+  /**
+   * Largest POST body in bytes (413 beyond; a body is read into the head buffer, so never
+   * more than its length). Absent or 0: POST is not understood (405), as other methods.
+   */
+  readonly maxBodySize?: number;
 }
 
-/** What a complete head asks for. */
+/** What a complete request asks for. */
 export interface RequestVerdict {
   /** The request to answer; null when `status` is an error to send (and close). */
   readonly request: HttpRequest | null;
@@ -55,7 +78,7 @@ export interface RequestVerdict {
   readonly upgrade: boolean;
 }
 
-/** push() result: the head is not complete yet. */
+/** push() result: the request (its head, then a POST's body) is not complete yet. */
 export const HEAD_MORE = -1;
 
 const LF = 0x0a;
@@ -67,13 +90,17 @@ const SLASH = 0x2f;
 const QUESTION = 0x3f;
 const BACKSLASH = 0x5c;
 
-// Scanner states: the bytes matched so far of LF [CR] LF; then what ended the scan.
-const IN_LINE = 0;
-const AFTER_LF = 1;
-const AFTER_LF_CR = 2;
-const COMPLETE = 3;
-const LINE_TOO_LONG = 4;
-const HEAD_TOO_LARGE = 5;
+// Scanner states: in the request line; then the bytes matched so far of LF [CR] LF; a
+// POST's body being copied; then what ended the request. (The request line has a state
+// of its own rather than a field for where it ended: the heap counts slots.)
+const REQUEST_LINE = 0;
+const IN_LINE = 1;
+const AFTER_LF = 2;
+const AFTER_LF_CR = 3;
+const IN_BODY = 4;
+const COMPLETE = 5;
+const LINE_TOO_LONG = 6;
+const HEAD_TOO_LARGE = 7;
 
 interface ReaderPatterns {
   readonly digits: RegExp;
@@ -105,11 +132,17 @@ function refusal(status: number, method: string, target: string, linger = false)
 
 export class HttpRequestReader {
   private readonly buf: Uint8Array;
+  /** Bytes of the head in buf; in IN_BODY, bytes of the body. */
   private length = 0;
-  private state = IN_LINE;
-  private lineEnd = -1;
+  private state = REQUEST_LINE;
   /** When the head's first byte arrived (the clock given to push). */
   private started = 0;
+  /**
+   * The verdict once the head is parsed, until verdict() takes it; in IN_BODY its
+   * request.body (the view the body fills) tells how many bytes are expected, and
+   * `length` how many came: no other field for the body.
+   */
+  private outcome: RequestVerdict | null = null;
 
   /**
    * buf: the head buffer (its length is the largest head accepted, CRLFCRLF included).
@@ -119,30 +152,33 @@ export class HttpRequestReader {
     this.buf = buf;
   }
 
-  /** Head bytes have arrived and no verdict was taken yet. */
+  /** Head bytes have arrived, or a body is being read, and no verdict is due yet. */
   get inProgress(): boolean {
-    return this.length > 0 && this.state < COMPLETE;
+    return this.state === IN_BODY || (this.length > 0 && this.state < IN_BODY);
   }
 
-  /** When the head in progress began (ms, the clock given to push). */
+  /** When the request in progress began: its head's first byte (ms, the clock given to push). */
   get startedAt(): number {
     return this.started;
   }
 
-  /** Forget the last head: read the next one. */
+  /** Forget the last request: read the next one. */
   reset(): void {
     this.length = 0;
-    this.state = IN_LINE;
-    this.lineEnd = -1;
+    this.state = REQUEST_LINE;
+    this.outcome = null;
   }
 
   /**
-   * Feed data[start, end) at time now, under `limits`. Returns HEAD_MORE when every byte was taken and
-   * the head goes on, else the index just past what ended it (the blank line; or `end`
-   * when the head broke a size limit, the rest being dropped): then verdict() tells.
-   * Empty lines before a request line are skipped (RFC 7230 3.5) and start no clock.
+   * Feed data[start, end) at time now, under `limits`. Returns HEAD_MORE when every byte
+   * was taken and the request goes on (its head, or the body a POST announced), else the
+   * index just past what ended it (the blank line, or the body's last byte; or `end` when
+   * the head broke a size limit, the rest being dropped): then verdict() tells. Bytes
+   * from there on (a pipelined request) are not taken. Empty lines before a request line
+   * are skipped (RFC 7230 3.5) and start no clock.
    */
   push(data: Uint8Array, start: number, end: number, now: number, limits: RequestLimits): number {
+    if (this.state === IN_BODY) return this.pushBody(data, start, end);
     if (this.state >= COMPLETE) return start;
     const buf = this.buf;
     const cap = buf.length;
@@ -150,50 +186,80 @@ export class HttpRequestReader {
     const wasEmpty = this.length === 0;
     let len = this.length;
     let state = this.state;
-    let lineEnd = this.lineEnd;
     let result = HEAD_MORE;
     for (let i = start; i < end; i++) {
       const byte = data[i];
       if (len === 0 && (byte === CR || byte === LF)) continue;
       if (len === cap) {
-        state = lineEnd < 0 ? LINE_TOO_LONG : HEAD_TOO_LARGE;
+        state = state === REQUEST_LINE ? LINE_TOO_LONG : HEAD_TOO_LARGE;
         result = end;
         break;
       }
       buf[len++] = byte;
       if (byte === LF) {
-        if (lineEnd < 0) {
-          lineEnd = len - 1;
+        if (state === REQUEST_LINE) {
+          const lineEnd = len - 1;
           if (lineEnd - (lineEnd > 0 && buf[lineEnd - 1] === CR ? 1 : 0) > maxLine) {
             state = LINE_TOO_LONG;
             result = end;
             break;
           }
-        }
-        if (state !== IN_LINE) {
+        } else if (state !== IN_LINE) {
           state = COMPLETE;
           result = i + 1;
           break;
         }
         state = AFTER_LF;
-      } else {
-        if (lineEnd < 0 && len - (byte === CR ? 1 : 0) > maxLine) {
+      } else if (state === REQUEST_LINE) {
+        if (len - (byte === CR ? 1 : 0) > maxLine) {
           state = LINE_TOO_LONG;
           result = end;
           break;
         }
+      } else {
         state = byte === CR && state === AFTER_LF ? AFTER_LF_CR : IN_LINE;
       }
     }
     if (wasEmpty && len > 0) this.started = now;
     this.length = len;
     this.state = state;
-    this.lineEnd = lineEnd;
-    return result;
+    if (result === HEAD_MORE) return result;
+    const verdict = this.judge(limits);
+    this.outcome = verdict;
+    const body = verdict.request?.body;
+    if (!body || body.length === 0) return result;
+    // The head is strings now: its buffer takes the body.
+    this.state = IN_BODY;
+    this.length = 0;
+    return this.pushBody(data, result, end);
   }
 
-  /** The verdict on the head push() ended. Call once per head, then reset(). */
-  verdict(limits: RequestLimits): RequestVerdict {
+  /**
+   * The verdict on the request push() ended (its body read), once: the reader lets go of
+   * it (its strings need not outlive the answer). Then reset() for the next request.
+   */
+  verdict(): RequestVerdict {
+    const verdict = this.outcome;
+    if (!verdict || this.state === IN_BODY) throw new Error('no verdict: the request is not complete, or its verdict was taken');
+    this.outcome = null;
+    return verdict;
+  }
+
+  /** Copy body bytes from data[start, end) until the announced length; as push(). */
+  private pushBody(data: Uint8Array, start: number, end: number): number {
+    const buf = this.buf;
+    const want = this.outcome!.request!.body!.length;
+    let len = this.length;
+    let i = start;
+    while (i < end && len < want) buf[len++] = data[i++];
+    this.length = len;
+    if (len < want) return HEAD_MORE;
+    this.state = COMPLETE;
+    return i;
+  }
+
+  /** Judge a head push() ended (or a size limit it broke). */
+  private judge(limits: RequestLimits): RequestVerdict {
     if (this.state === LINE_TOO_LONG) return refusal(414, '', '', true);
     if (this.state === HEAD_TOO_LARGE) return refusal(431, '', '', true);
     const buf = this.buf;
@@ -205,7 +271,8 @@ export class HttpRequestReader {
     const text = latin1Text(buf, 0, end);
     const head = parseRequestHead(text);
     if (!head) {
-      const first = text.slice(0, this.lineEnd >= 0 ? this.lineEnd : text.length);
+      const lf = text.indexOf('\n');
+      const first = lf < 0 ? text : text.slice(0, lf);
       const line = first.endsWith('\r') ? first.slice(0, -1) : first;
       const m = readerPatterns().versionedLine.exec(line);
       return refusal(m && Number(m[1]) >= 2 ? 505 : 400, '', '');
@@ -220,7 +287,9 @@ export class HttpRequestReader {
       const host = headers.get('host');
       if (!host || host.length !== 1) return refusal(400, method, target);
     }
-    if (method !== 'GET' && method !== 'HEAD') {
+    const maxBody = limits.maxBodySize ?? 0;
+    const post = method === 'POST' && maxBody > 0;
+    if (method !== 'GET' && method !== 'HEAD' && !post) {
       return refusal(405, method, target, headers.has('content-length') || headers.has('transfer-encoding'));
     }
     const lengths = headers.get('content-length');
@@ -231,13 +300,17 @@ export class HttpRequestReader {
       }
       length = Number(lengths[0]);
     }
-    if (headers.has('transfer-encoding')) return lengths ? refusal(400, method, target) : refusal(413, method, target, true);
-    if (length > 0) return refusal(413, method, target, true);
-    if (target.indexOf('#') >= 0) return refusal(400, method, target);
+    if (headers.has('transfer-encoding')) return lengths ? refusal(400, method, target) : refusal(post ? 411 : 413, method, target, true);
+    if (post ? length > maxBody || length > this.buf.length : length > 0) return refusal(413, method, target, true);
+    const unread = length > 0; // a POST's body still to come: drain it before closing
+    const upgrade = hasToken(headerValue(headers, 'upgrade'), 'websocket');
+    if (upgrade && post) return refusal(400, method, target, unread); // an upgrade is a GET (RFC 6455 4.1)
+    if (target.indexOf('#') >= 0) return refusal(400, method, target, unread);
     const path = this.decodePath(target);
-    if (path === null) return refusal(400, method, target);
+    if (path === null) return refusal(400, method, target, unread);
     const q = target.indexOf('?');
     const request: HttpRequest = { method, target, version, headers, path, query: q < 0 ? '' : target.slice(q + 1) };
+    if (post) request.body = this.buf.subarray(0, length);
     return {
       request,
       status: 0,
@@ -245,7 +318,7 @@ export class HttpRequestReader {
       target,
       linger: false,
       close: http10 || hasToken(headerValue(headers, 'connection'), 'close'),
-      upgrade: hasToken(headerValue(headers, 'upgrade'), 'websocket'),
+      upgrade,
     };
   }
 

@@ -86,13 +86,13 @@ export class HttpResponseWriter {
     this.bodyEnd = bytes.length;
   }
 
-  /** An error response with a short text/plain body (none for HEAD); 405 says "Allow: GET, HEAD". */
-  error(status: number, head: boolean): void {
+  /** An error response with a short text/plain body (none for HEAD); a 405 names the methods allowed (`allow`). */
+  error(status: number, head: boolean, allow = 'GET, HEAD'): void {
     const body = `${status} ${reasonPhrase(status)}\n`;
     this.start(status);
     this.field('Content-Type', 'text/plain');
     this.field('Content-Length', String(body.length));
-    if (status === 405) this.field('Allow', 'GET, HEAD');
+    if (status === 405) this.field('Allow', allow);
     this.endHead();
     if (!head) this.put(body);
   }

@@ -1,4 +1,4 @@
-// What the HTTP server answers to a GET or HEAD, sans-IO: a static file from a
+// What the HTTP server answers to a GET, HEAD or POST, sans-IO: a static file from a
 // StaticStore (gzip negotiation, ETag and 304) or a route's response, composed into an
 // HttpResponseWriter. Each respond* function returns the status it composed, or throws
 // when the store or the route failed (the caller reports it and answers 500).
@@ -11,10 +11,19 @@
 //   Content-Type, Content-Length, the entry's ETag (quoted) and "Cache-Control:
 //   no-cache"; "If-None-Match" with that ETag (weak comparison, or "*") -> 304 without
 //   a body. HEAD: the same headers, no body. No Date header (no wall clock on the device).
-// - Routes: "Cache-Control: no-store" unless the route sets Cache-Control. Status outside
-//   200-599, header names that are not tokens, values with control characters,
-//   Content-Length / Transfer-Encoding / Connection headers, or a head over the buffer:
-//   an error (500). A Uint8Array body is sent from the route's array (not copied).
+//   A POST to a path that is no route (a file or nothing) -> 405 "Allow: GET, HEAD"; its
+//   body was read by then, so the connection stays open as after a 404.
+// - Routes see GET, HEAD and POST (request.body: the POST's body, a view valid only
+//   during the call; see HttpRequest.body); one that does not take a method answers 405
+//   itself (methodNotAllowed). "Cache-Control: no-store" unless the route sets
+//   Cache-Control. Status outside 200-599, header names that are not tokens, values with
+//   control characters, Content-Length / Transfer-Encoding / Connection headers, or a
+//   head over the buffer: an error (500). A Uint8Array body is sent from the route's
+//   array (not copied), unless it is a view of request.body (copied: the head buffer
+//   holding it takes the response head).
+// - Upgrades: "Upgrade: websocket" on a GET at the WebSocket path is handed off; on
+//   another path, or without an endpoint -> 404; HTTP/1.0 or HEAD -> 400 (a POST one
+//   never comes here: the reader refuses it with 400).
 
 import { headerValue, hostName, isToken } from './head';
 import type { HttpRequest, RequestVerdict } from './request-reader';
@@ -33,7 +42,16 @@ export interface RouteResponse {
   headers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A dynamic endpoint: called for GET, HEAD (only the response's headers are sent) and,
+ * when the server takes bodies (HttpServerOptions.maxBodySize), POST with request.body.
+ */
 export type RouteHandler = (request: HttpRequest) => RouteResponse;
+
+/** A route's 405 for a method it does not take; allow: the methods it does, e.g. "GET, HEAD". */
+export function methodNotAllowed(allow: string): RouteResponse {
+  return { status: 405, body: '405 Method Not Allowed\n', headers: { Allow: allow } };
+}
 
 // Created on first use, not at module load (a preloaded RegExp crashed XS's exec).
 let qvaluePattern: RegExp | null = null;
@@ -92,9 +110,9 @@ export interface Site {
 /**
  * Compose the answer to a request (a verdict without an error): 421 for a Host the site
  * does not answer for (DNS rebinding: a page from another origin whose name now points
- * here; closes), a refused upgrade (404
- * at another path or without an endpoint, 400 for HTTP/1.0 or HEAD, both closing), a
- * route by its exact decoded path, or a static file. Returns the status, or HAND_OFF for
+ * here; closes), a refused upgrade (404 at another path or without an endpoint, 400 for
+ * HTTP/1.0 or anything but a GET, both closing), a route by its exact decoded path, a
+ * static file, or 405 for a POST that is no route's. Returns the status, or HAND_OFF for
  * an upgrade at the WebSocket path. Throws when a route or the store fails.
  */
 export function respond(writer: HttpResponseWriter, verdict: RequestVerdict, site: Site): number {
@@ -111,7 +129,7 @@ export function respond(writer: HttpResponseWriter, verdict: RequestVerdict, sit
     }
   }
   if (verdict.upgrade) {
-    const status = !site.websocket || path !== site.websocket.path ? 404 : request.version === 'HTTP/1.0' || head ? 400 : HAND_OFF;
+    const status = !site.websocket || path !== site.websocket.path ? 404 : request.version === 'HTTP/1.0' || request.method !== 'GET' ? 400 : HAND_OFF;
     if (status === HAND_OFF) return status;
     writer.closing = true;
     writer.error(status, head);
@@ -119,6 +137,11 @@ export function respond(writer: HttpResponseWriter, verdict: RequestVerdict, sit
   }
   const routes = site.routes;
   if (routes && Object.prototype.hasOwnProperty.call(routes, path)) return respondRoute(writer, routes[path], request, head);
+  if (request.method === 'POST') {
+    // The body is read: the connection may go on (closing only as the request asked).
+    writer.error(405, false);
+    return 405;
+  }
   return respondStatic(writer, site.store, request, head);
 }
 
@@ -158,8 +181,10 @@ export function respondRoute(writer: HttpResponseWriter, handler: RouteHandler, 
   const status = response.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 599) throw new Error(`route ${request.path}: invalid status ${String(status)}`);
   const body = response.body;
-  const bytes = typeof body === 'string' ? encodeUtf8(body) : body;
+  let bytes = typeof body === 'string' ? encodeUtf8(body) : body;
   if (!(bytes instanceof Uint8Array)) throw new Error(`route ${request.path}: body must be a string or a Uint8Array`);
+  // A view of the request's body lives in the head buffer the response head is about to take.
+  if (request.body && bytes.buffer === request.body.buffer) bytes = bytes.slice();
   const noBody = status === 204 || status === 304;
   writer.start(status);
   if (!noBody) {

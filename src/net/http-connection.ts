@@ -1,6 +1,7 @@
 // HttpConnection: one HTTP connection on one ECMA-419 socket. It binds the sans-IO
 // HttpRequestReader and HttpResponseWriter (src/http) to the socket: reads into a fixed
-// read buffer under onReadable, answers heads in order, writes under onWritable's count,
+// read buffer under onReadable, answers requests in order (the reader copies a POST's
+// body into the head buffer before its verdict), writes under onWritable's count,
 // holds one timer for the request, idle and linger deadlines, and hands a WebSocket
 // upgrade to the WebSocketServer. What to answer is decided by the reader, the
 // static-response functions and the server's options; this file only moves bytes.
@@ -25,7 +26,10 @@ const FRESH_GRACE = 1000;
 // Why a full server may close a connection to let a newcomer in (HttpServer.evictStalled),
 // in the order it picks them; STALL_NONE: it is doing its job.
 export const STALL_NONE = -1;
-/** A request head in progress: a client sending its head slowly holds a slot for nothing (slowloris). */
+/**
+ * A request in progress, its head or a POST's body: a client sending slowly holds a slot
+ * for nothing (slowloris).
+ */
 export const STALL_HEAD = 0;
 /** Connected, not a byte sent, for over FRESH_GRACE (a browser's pre-connect, or a slot holder). */
 export const STALL_SILENT = 1;
@@ -48,6 +52,8 @@ export interface HttpConnectionHost {
   handOff(socket: TCP, request: HttpRequest, rest: Uint8Array | undefined): void;
   readonly maxRequestLine: number;
   readonly maxHeaders: number;
+  /** Largest POST body (0: POST is refused with 405 as other methods). */
+  readonly maxBodySize: number;
   /** The connection is gone (closed or handed off): its buffers may serve another. */
   release(connection: HttpConnection, buffers: HttpBuffers): void;
 }
@@ -114,7 +120,7 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
     return this.tcp?.remoteAddress ?? '';
   }
 
-  /** Since when the stall has lasted (platformNow() ms): when the head began, or the connection last fell quiet. */
+  /** Since when the stall has lasted (platformNow() ms): when the request's head began, or the connection last fell quiet. */
   get stalledSince(): number {
     return this.reader.inProgress ? this.reader.startedAt : this.idleSince;
   }
@@ -195,11 +201,11 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
         continue;
       }
       this.rs = at;
-      this.answer(this.reader.verdict(this.server));
+      this.answer(this.reader.verdict());
     }
   }
 
-  /** Act on a complete head: an error, a WebSocket hand-off, a route or a static file. */
+  /** Act on a complete request (head, and a POST's body): an error, a WebSocket hand-off, a route or a static file. */
   private answer(verdict: RequestVerdict): void {
     const request = verdict.request;
     if (!request) {
@@ -233,7 +239,8 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
   /** An error response; close: the connection closes after it. */
   private sendError(method: string, path: string, status: number, close: boolean): void {
     if (close) this.writer.closing = true;
-    this.writer.error(status, method === 'HEAD');
+    // a method the reader refused: POST is understood when bodies are taken
+    this.writer.error(status, method === 'HEAD', this.server.maxBodySize > 0 ? 'GET, HEAD, POST' : 'GET, HEAD');
     this.start(method, path, status);
   }
 
@@ -347,7 +354,7 @@ export class HttpConnection extends TimedOwner implements SocketOwner {
       this.server.emitError(new Error('client stopped reading: response abandoned'));
       this.destroy();
     } else if (this.reader.inProgress) {
-      // 408: the rest of the head may still come; no linger (the client is stalled).
+      // 408: the rest of the head or body may still come; no linger (the client is stalled).
       this.sendError('', '', 408, true);
     } else this.destroy();
   }

@@ -1,56 +1,66 @@
-// HttpServer: a small, strict HTTP/1.1 server for static files, tiny dynamic GET
-// endpoints and the WebSocket upgrade hand-off, on ECMA-419 sockets (the same
-// `embedded:io/socket/tcp`, `embedded:io/socket/listener` and `timer` default exports
-// as socket-link.ts), so it runs unchanged on the ESP32, in the Moddable simulator and
-// on Node through hosts/sim. This file listens, pools connection buffers and refuses
-// (503) beyond maxConnections; ./http-connection.ts binds one socket to the sans-IO
-// request reader and response writer of src/http, where the parsing, validation and
-// response decisions live (their headers list them).
+// HttpServer: a small, strict HTTP/1.1 server for static files, tiny dynamic endpoints
+// (GET, and POST with a small body) and the WebSocket upgrade hand-off, on ECMA-419
+// sockets (the same `embedded:io/socket/tcp`, `embedded:io/socket/listener` and `timer`
+// default exports as socket-link.ts), so it runs unchanged on the ESP32, in the Moddable
+// simulator and on Node through hosts/sim. This file listens, pools connection buffers
+// and refuses (503) beyond maxConnections; ./http-connection.ts binds one socket to the
+// sans-IO request reader and response writer of src/http, where the parsing, validation
+// and response decisions live (their headers list them).
 //
 // Memory per connection (fixed, allocated once per connection slot and reused through
 // a pool of at most maxConnections sets, so a steady server allocates no buffers):
 //   read buffer   readBufferSize bytes (default 512): bytes per read(), and the bytes
 //                 of pipelined requests waiting while a response is being sent;
 //   head buffer   maxHeaderSize bytes (default 2048): the request head while it is
-//                 read, then (once parsed into strings) the response head and short
-//                 error bodies while they are written; the path is percent-decoded
-//                 in place there too.
+//                 read, then (once parsed into strings) a POST's body (at most
+//                 maxBodySize <= maxHeaderSize) until its route has run, then the
+//                 response head and short error bodies while they are written; the
+//                 path is percent-decoded in place there too. Bodies cost no buffer.
 //   => 2,560 bytes of buffers per connection at the defaults (10,240 for 4), plus the
 //   connection, its reader and writer and one Timer (the socket's callbacks are shared
-//   functions, net/socket-owner.ts): 65 XS slots per idle keep-alive connection (the
-//   fake socket object included), measured under xsnap (test/http/xs.test.ts; 32-byte
-//   slots there, 16 on the ESP32).
+//   functions, net/socket-owner.ts): 80 XS slots per idle keep-alive connection (the
+//   fake socket object included), measured under xsnap (test/http/xs.test.ts holds it
+//   to that budget; 32-byte slots there, 16 on the ESP32). Reading bodies added none.
 //   A rejected (503) connection holds only a 64-byte scratch buffer for <= 2 s.
 //   Per request, transient: the head text, the header map and its values, the
-//   decoded path; a route's body string/bytes.
+//   decoded path, a POST's body view; a route's body string/bytes.
 // Bodies are streamed: each onWritable writes at most its count of bytes, taken from
 // StaticEntry.body(start, end) (a flash view on the device). Only the first piece may
 // be copied, into the head buffer behind the head (when body() gives plain bytes), so
 // a small response leaves in one write; the socket is opened with nodelay.
 //
 // Behaviour (decisions):
-// - GET and HEAD only (others: 405, "Allow: GET, HEAD", close); limits, versions,
-//   bodies and paths: see src/http/request-reader.ts; static files, gzip, ETags and
-//   routes: see src/http/static-response.ts.
+// - GET and HEAD, and POST when maxBodySize > 0 (others: 405, "Allow: GET, HEAD" or
+//   "Allow: GET, HEAD, POST", close); limits, versions, bodies and paths: see
+//   src/http/request-reader.ts; static files, gzip, ETags and routes: see
+//   src/http/static-response.ts.
+// - POST bodies: Content-Length bytes (none: an empty body), at most maxBodySize, read
+//   whole before the route runs; over the limit -> 413 at once without reading the body,
+//   Transfer-Encoding (chunked) -> 411, both closing. "Expect: 100-continue" is ignored
+//   (no interim 100: the client sends the body after its own wait; an over-limit one
+//   gets 413 from the head alone). A POST to a path that is no route -> 405 "Allow: GET,
+//   HEAD" after its body was read (the connection stays open).
 // - HTTP/1.1 keeps the connection alive unless "Connection: close"; requests pipelined
 //   on one connection are answered in order, one at a time (input is not read while a
 //   response is being written, so TCP itself holds the client back). HTTP/1.0 is
-//   served for plain GET/HEAD but the connection is always closed after the response;
-//   an HTTP/1.0 upgrade is refused with 400.
-// - Every error response (400, 405, 408, 413, 414, 431, 505, and refused upgrades)
-//   carries "Connection: close" and the connection is closed after it; 404, 406, 304
-//   and a route's 500 keep a well-formed HTTP/1.1 connection alive. When the client
-//   may still be sending (413, 414, 431, 405 with a body, or unread bytes), the
-//   server reads and discards input for up to 1 s after the response before it
-//   closes, so the close does not reset the connection under the response.
-// - A head not complete within requestTimeout of its first byte -> 408. A keep-alive
-//   connection idle for idleTimeout (also a new connection that sends nothing) is
-//   closed without a response. While a response is written, a client that accepts no
-//   bytes for idleTimeout is dropped. 0 disables either timeout.
-// - Routes: `(request) => ({ status, contentType, body, headers })`, called for GET and
-//   HEAD (for HEAD only the headers are sent), checked before the store by the exact
-//   decoded path; an exception or a malformed response -> 500 and an 'error' event;
-//   the connection keeps working.
+//   served (GET, HEAD, POST) but the connection is always closed after the response;
+//   an HTTP/1.0 upgrade is refused with 400, as a HEAD or POST one.
+// - Every error response (400, 405, 408, 411, 413, 414, 431, 505, and refused upgrades)
+//   carries "Connection: close" and the connection is closed after it; 404, 406, 304,
+//   a route's 500 and a POST's 405 at a path that is no route keep a well-formed
+//   HTTP/1.1 connection alive. When the client may still be sending (411, 413, 414,
+//   431, 405 with a body, 400 before a POST's body, or unread bytes), the server reads
+//   and discards input for up to 1 s after the response before it closes, so the close
+//   does not reset the connection under the response.
+// - A request (head, and a POST's body) not complete within requestTimeout of its first
+//   byte -> 408. A keep-alive connection idle for idleTimeout (also a new connection
+//   that sends nothing) is closed without a response. While a response is written, a
+//   client that accepts no bytes for idleTimeout is dropped. 0 disables either timeout.
+// - Routes: `(request) => ({ status, contentType, body, headers })`, called for GET,
+//   HEAD (only the headers are sent) and POST (request.body, a view valid during the
+//   call only), checked before the store by the exact decoded path; a route answers 405
+//   itself to a method it does not take (methodNotAllowed); an exception or a malformed
+//   response -> 500 and an 'error' event; the connection keeps working.
 // - WebSocket: a GET at websocket.path (before "?") with "Upgrade: websocket" is given
 //   to websocket.server.addWebSocket(socket, request, rest), rest being the bytes
 //   already read after the head (the start of the first frame; bytes not yet read
@@ -61,7 +71,8 @@
 //   close. Other Upgrade tokens (h2c...) are ignored, as RFC 7230 6.7 allows.
 // - At maxConnections, a newcomer takes the slot of the worst stalled connection: the
 //   request head in progress longest (slowloris: a head trickling in holds a slot for
-//   nothing; browsers send a head at once), then one silent for over 1 s since it
+//   nothing; browsers send a head at once; a POST's body in progress counts as its
+//   head), then one silent for over 1 s since it
 //   connected, then (evictIdle) the longest-idle keep-alive one. If none stalls, and one
 //   address holds more than one slot more than the newcomer's, its newest silent
 //   connection makes room (a host reconnecting just before each connection would count
@@ -98,7 +109,7 @@ import type { WebSocketServer } from './server';
 import type { HttpRequest } from '../http/request-reader';
 export type { HttpRequest } from '../http/request-reader';
 export type { RouteHandler, RouteResponse } from '../http/static-response';
-export { acceptsGzip, etagMatches } from '../http/static-response';
+export { acceptsGzip, etagMatches, methodNotAllowed } from '../http/static-response';
 
 export interface HttpServerOptions {
   /** Listening port. Default 80 (0: an ephemeral port where the host supports it). */
@@ -126,9 +137,15 @@ export interface HttpServerOptions {
   maxHeaderSize?: number;
   /** Most header fields in a request (431 beyond). Default 32. */
   maxHeaders?: number;
+  /**
+   * Largest POST body in bytes (Content-Length; 413 beyond, chunked bodies 411). A body is
+   * read into the connection's head buffer, so at most maxHeaderSize (else the
+   * constructor throws a RangeError). Default 0: no bodies, POST gets 405 as other methods.
+   */
+  maxBodySize?: number;
   /** Close a keep-alive connection idle this long (ms), silently; also bounds a stalled response. 0: never. Default 10000. */
   idleTimeout?: number;
-  /** A request head must be complete within this (ms) of its first byte, else 408. 0: never. Default 5000. */
+  /** A request (its head, and a POST's body) must be complete within this (ms) of its first byte, else 408. 0: never. Default 5000. */
   requestTimeout?: number;
   /** Server header value (none by default). */
   serverName?: string;
@@ -142,7 +159,7 @@ export interface HttpServerOptions {
   allowHost?: (name: string) => boolean;
   /** Static files. */
   store?: StaticStore;
-  /** Dynamic GET/HEAD endpoints by exact (decoded) path; checked before the store. */
+  /** Dynamic GET/HEAD (and, with maxBodySize, POST) endpoints by exact (decoded) path; checked before the store. */
   routes?: Readonly<Record<string, RouteHandler>>;
   /** WebSocket upgrades at `path` go to `server` (created with isStandAlone: false and prefix: path). */
   websocket?: { path: string; server: WebSocketServer };
@@ -179,6 +196,7 @@ export class HttpServer extends Emitter<HttpServerEvents> {
   /** @internal */ readonly maxHeaderSize: number;
   /** @internal */ readonly maxRequestLine: number;
   /** @internal */ readonly maxHeaders: number;
+  /** @internal */ readonly maxBodySize: number;
   /** @internal */ readonly idleTimeout: number;
   /** @internal */ readonly requestTimeout: number;
   private readonly readBufferSize: number;
@@ -197,11 +215,16 @@ export class HttpServer extends Emitter<HttpServerEvents> {
     this.maxHeaderSize = options.maxHeaderSize ?? 2048;
     this.maxRequestLine = options.maxRequestLine ?? 512;
     this.maxHeaders = options.maxHeaders ?? 32;
+    this.maxBodySize = options.maxBodySize ?? 0;
     this.idleTimeout = options.idleTimeout ?? 10000;
     this.requestTimeout = options.requestTimeout ?? 5000;
     this.readBufferSize = options.readBufferSize ?? 512;
     if (this.maxHeaderSize < 256) throw new RangeError('maxHeaderSize must be at least 256');
     if (this.readBufferSize < 1) throw new RangeError('readBufferSize must be at least 1');
+    if (!(this.maxBodySize >= 0)) throw new RangeError('maxBodySize must be at least 0');
+    if (this.maxBodySize > this.maxHeaderSize) {
+      throw new RangeError('maxBodySize must be at most maxHeaderSize (a body is read into the head buffer)');
+    }
     if (options.serverName !== undefined) checkFieldValue('serverName', options.serverName);
   }
 

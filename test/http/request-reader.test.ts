@@ -17,7 +17,7 @@ class LimitedReader {
     return this.r.push(data, start, end, now, this.limits);
   }
   verdict(): RequestVerdict {
-    return this.r.verdict(this.limits);
+    return this.r.verdict();
   }
   reset(): void {
     this.r.reset();
@@ -30,8 +30,8 @@ class LimitedReader {
   }
 }
 
-function reader(size = 2048, maxRequestLine = 512, maxHeaders = 32): LimitedReader {
-  return new LimitedReader(size, { maxRequestLine, maxHeaders });
+function reader(size = 2048, maxRequestLine = 512, maxHeaders = 32, maxBodySize?: number): LimitedReader {
+  return new LimitedReader(size, { maxRequestLine, maxHeaders, maxBodySize });
 }
 
 /** Push the whole text at once; expects the head to end exactly at its end. */
@@ -89,7 +89,9 @@ describe('HttpRequestReader: finding the head', () => {
     const big = ascii(get('/', 'X-Pad: ' + 'p'.repeat(300) + '\r\n'));
     const r = reader(256, 512);
     expect(r.push(big, 0, big.length, 0)).toBe(big.length);
-    expect([r.verdict().status, r.verdict().linger]).toEqual([431, true]);
+    const v = r.verdict();
+    expect([v.status, v.linger]).toEqual([431, true]);
+    expect(() => r.verdict()).toThrow(/verdict was taken/); // once per request
     const long = ascii('GET /' + 'a'.repeat(300));
     const s = reader(256, 512);
     s.push(long, 0, long.length, 0);
@@ -156,5 +158,100 @@ describe('HttpRequestReader: verdicts', () => {
     expect(verdictOf(get('/' + 'x'.repeat(200)), r).request?.path).toBe('/' + 'x'.repeat(200));
     r.reset();
     expect(verdictOf(get('/y'), r).request?.path).toBe('/y');
+  });
+});
+
+describe('HttpRequestReader: POST bodies (maxBodySize > 0)', () => {
+  const post = (target: string, extra = ''): string => `POST ${target} HTTP/1.1\r\nHost: device\r\n${extra}\r\n`;
+  const bodyReader = (maxBodySize = 64, size = 2048): LimitedReader => reader(size, 512, 32, maxBodySize);
+  const text = (bytes: Uint8Array | undefined): string | undefined => (bytes ? String.fromCharCode(...bytes) : undefined);
+
+  it('reads Content-Length bytes after the head whatever the split, stays in progress until the last, and leaves the next request unread', () => {
+    const first = post('/api/state', 'Content-Length: 11\r\n') + '{"on":true}';
+    const bytes = ascii(first + get('/next'));
+    for (let cut = 0; cut <= first.length; cut++) {
+      const r = bodyReader();
+      expect(r.push(bytes, 0, cut, 10), `cut at ${cut}`).toBe(cut === first.length ? first.length : HEAD_MORE);
+      if (cut < first.length) {
+        expect(r.inProgress).toBe(cut > 0);
+        expect(r.push(bytes, cut, bytes.length, 20)).toBe(first.length);
+      }
+      expect(r.inProgress).toBe(false);
+      expect(r.startedAt).toBe(cut > 0 ? 10 : 20); // the head's first byte: the body runs on its clock
+      const v = r.verdict();
+      expect(v.request).toMatchObject({ method: 'POST', path: '/api/state' });
+      expect(text(v.request?.body)).toBe('{"on":true}');
+      r.reset();
+      expect(r.push(bytes, first.length, bytes.length, 30)).toBe(bytes.length);
+      expect(r.verdict().request?.body).toBeUndefined();
+    }
+  });
+
+  it('a body byte by byte: HEAD_MORE and in progress until its last byte, no verdict before', () => {
+    const r = bodyReader();
+    const head = ascii(post('/p', 'Content-Length: 3\r\n'));
+    expect(r.push(head, 0, head.length, 5)).toBe(HEAD_MORE);
+    expect(r.inProgress).toBe(true);
+    expect(() => r.verdict()).toThrow(/not complete/); // not before the body's last byte
+    expect(r.push(ascii('a'), 0, 1, 6)).toBe(HEAD_MORE);
+    expect(r.push(ascii('b'), 0, 1, 7)).toBe(HEAD_MORE);
+    expect(r.inProgress).toBe(true);
+    expect(r.startedAt).toBe(5);
+    expect(r.push(ascii('cGET'), 0, 4, 8)).toBe(1);
+    expect(text(r.verdict().request?.body)).toBe('abc');
+  });
+
+  it('no Content-Length or Content-Length: 0 -> an empty body at once; GET and HEAD have none', () => {
+    for (const extra of ['', 'Content-Length: 0\r\n']) {
+      const v = verdictOf(post('/p', extra), bodyReader());
+      expect(v.status).toBe(0);
+      expect(v.request?.body).toBeInstanceOf(Uint8Array);
+      expect(v.request?.body?.length).toBe(0);
+    }
+    expect(verdictOf(get('/p'), bodyReader()).request?.body).toBeUndefined();
+    expect(verdictOf('HEAD / HTTP/1.1\r\nHost: x\r\n\r\n', bodyReader()).request?.body).toBeUndefined();
+  });
+
+  it('a body of exactly maxBodySize is read; one byte more is 413 at once, from the head alone (Expect: 100-continue or not)', () => {
+    const r = bodyReader(8);
+    const ok = ascii(post('/p', 'Content-Length: 8\r\n') + '12345678');
+    expect(r.push(ok, 0, ok.length, 0)).toBe(ok.length);
+    expect(text(r.verdict().request?.body)).toBe('12345678');
+    for (const expect100 of ['', 'Expect: 100-continue\r\n']) {
+      const head = post('/p', `Content-Length: 9\r\n${expect100}`);
+      const s = bodyReader(8);
+      const bytes = ascii(head + '123456789');
+      expect(s.push(bytes, 0, bytes.length, 0)).toBe(head.length); // the body is not taken
+      const v = s.verdict();
+      expect([v.status, v.linger, v.close, v.request]).toEqual([413, true, true, null]);
+    }
+    // never beyond the buffer, whatever the limits say
+    expect(verdictOf(post('/p', 'Content-Length: 300\r\n'), bodyReader(1000, 256)).status).toBe(413);
+  });
+
+  const refusals: [string, string, number, boolean][] = [
+    ['chunked', post('/p', 'Transfer-Encoding: chunked\r\n'), 411, true],
+    ['Transfer-Encoding with Content-Length', post('/p', 'Content-Length: 3\r\nTransfer-Encoding: chunked\r\n'), 400, false],
+    ['malformed Content-Length', post('/p', 'Content-Length: 3x\r\n'), 400, false],
+    ['conflicting Content-Length', post('/p', 'Content-Length: 3\r\nContent-Length: 4\r\n'), 400, false],
+    ['a bad path before a body', post('/a/../b', 'Content-Length: 3\r\n'), 400, true],
+    ['a bad path without a body', post('/a/../b'), 400, false],
+    ['an upgrade with a body', post('/ws', 'Upgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 2\r\n'), 400, true],
+    ['an upgrade', post('/ws', 'Upgrade: websocket\r\nConnection: Upgrade\r\n'), 400, false],
+    ['PUT', 'PUT /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n', 405, true],
+    ['GET with a body', get('/', 'Content-Length: 3\r\n'), 413, true],
+    ['GET chunked', get('/', 'Transfer-Encoding: chunked\r\n'), 413, true],
+  ];
+  for (const [name, request, status, linger] of refusals) {
+    it(`${name} -> ${status}${linger ? ', linger' : ''}, close`, () => {
+      const v = verdictOf(request, bodyReader());
+      expect(v.request).toBeNull();
+      expect([v.status, v.linger, v.close]).toEqual([status, linger, true]);
+    });
+  }
+
+  it('without maxBodySize (or 0) POST is 405 as before', () => {
+    expect(verdictOf(post('/p'), reader(2048, 512, 32, 0)).status).toBe(405);
+    expect(verdictOf(post('/p', 'Content-Length: 3\r\n'), reader()).status).toBe(405);
   });
 });

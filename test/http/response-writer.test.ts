@@ -3,7 +3,7 @@
 // net/http-connection.ts does under onWritable. No sockets.
 import { describe, expect, it } from 'vitest';
 import { HttpResponseWriter } from '../../src/http/response-writer';
-import { HAND_OFF, respond } from '../../src/http/static-response';
+import { HAND_OFF, methodNotAllowed, respond } from '../../src/http/static-response';
 import { hostName } from '../../src/http/head';
 import type { Site } from '../../src/http/static-response';
 import { HttpRequestReader } from '../../src/http/request-reader';
@@ -29,12 +29,13 @@ function drain(writer: HttpResponseWriter, max: number): { all: string; sizes: n
   return { all, sizes };
 }
 
-function verdict(request: string): RequestVerdict {
-  const limits = { maxRequestLine: 512, maxHeaders: 32 };
-  const reader = new HttpRequestReader(new Uint8Array(1024));
+/** The verdict on a whole request (POST bodies up to 64 bytes), read into `buf` (the head buffer a writer may share). */
+function verdict(request: string, buf = new Uint8Array(1024)): RequestVerdict {
+  const limits = { maxRequestLine: 512, maxHeaders: 32, maxBodySize: 64 };
+  const reader = new HttpRequestReader(buf);
   const bytes = Uint8Array.from(request, (c) => c.charCodeAt(0));
   expect(reader.push(bytes, 0, bytes.length, 0, limits)).toBe(bytes.length);
-  return reader.verdict(limits);
+  return reader.verdict();
 }
 
 describe('HttpResponseWriter', () => {
@@ -61,6 +62,8 @@ describe('HttpResponseWriter', () => {
     const head = drain(w, 1000).all;
     expect(head).toContain('\r\nAllow: GET, HEAD\r\n');
     expect(head.endsWith('\r\n\r\n')).toBe(true);
+    w.error(405, false, 'GET, HEAD, POST');
+    expect(drain(w, 1000).all).toContain('\r\nAllow: GET, HEAD, POST\r\n');
   });
 
   it('coalesces a small body behind the head: one piece when the socket takes it all', () => {
@@ -151,6 +154,43 @@ describe('respond: what a request is answered with', () => {
     w.reset();
     expect(respond(w, verdict(`HEAD /ws HTTP/1.1\r\nHost: x\r\n${up}\r\n`), site)).toBe(400);
     expect(respond(w, verdict(`GET /ws HTTP/1.1\r\nHost: x\r\n${up}\r\n`), { store })).toBe(404);
+  });
+
+  it('POST: a route sees the body; elsewhere 405 "Allow: GET, HEAD" keeping the connection', () => {
+    const seen: (string | undefined)[] = [];
+    const posting: Site = {
+      store,
+      routes: {
+        '/api': (request) => {
+          seen.push(request.body ? text(request.body) : undefined);
+          return request.method === 'POST' ? { body: 'ok' } : methodNotAllowed('POST');
+        },
+      },
+    };
+    const w = new HttpResponseWriter(new Uint8Array(1024));
+    expect(respond(w, verdict('POST /api HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n{"a"'), posting)).toBe(200);
+    expect(drain(w, 4096).all.endsWith('\r\n\r\nok')).toBe(true);
+    expect(respond(w, verdict('GET /api HTTP/1.1\r\nHost: x\r\n\r\n'), posting)).toBe(405);
+    const refused = drain(w, 4096).all;
+    expect(refused).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    expect(refused).toContain('\r\nAllow: POST\r\n');
+    expect(seen).toEqual(['{"a"', undefined]);
+    for (const path of ['/index.html', '/nope']) {
+      expect(respond(w, verdict(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi`), posting)).toBe(405);
+      expect(w.closing).toBe(false);
+      const all = drain(w, 4096).all;
+      expect(all).toContain('\r\nAllow: GET, HEAD\r\n');
+      expect(all).not.toContain('Connection: close');
+    }
+  });
+
+  it('a route answering with a view of request.body gets it copied: the head buffer takes the response head', () => {
+    const buf = new Uint8Array(1024); // shared by the reader and the writer, as on a connection
+    const echo: Site = { routes: { '/echo': (request) => ({ body: request.body!.subarray(1), contentType: 'application/octet-stream' }) } };
+    const w = new HttpResponseWriter(buf);
+    expect(respond(w, verdict('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n[body]', buf), echo)).toBe(200);
+    w.coalesce();
+    expect(drain(w, 4096).all.endsWith('\r\n\r\nbody]')).toBe(true);
   });
 });
 

@@ -5,6 +5,12 @@ export interface HttpRequest extends HttpRequestHead {
     path: string;
     /** The raw query after "?" ('' when none). */
     query: string;
+    /**
+     * A POST's body, empty when it has none; undefined for GET and HEAD. A view of the
+     * connection's head buffer, valid only during the route's call: the response is
+     * composed into the same buffer afterwards (copy what you keep, e.g. decode it).
+     */
+    body?: Uint8Array;
 }
 /** The limits a reader applies (HttpServer carries them). */
 export interface RequestLimits {
@@ -12,8 +18,13 @@ export interface RequestLimits {
     readonly maxRequestLine: number;
     /** Most header fields (431 beyond). */
     readonly maxHeaders: number;
+    /**
+     * Largest POST body in bytes (413 beyond; a body is read into the head buffer, so never
+     * more than its length). Absent or 0: POST is not understood (405), as other methods.
+     */
+    readonly maxBodySize?: number;
 }
-/** What a complete head asks for. */
+/** What a complete request asks for. */
 export interface RequestVerdict {
     /** The request to answer; null when `status` is an error to send (and close). */
     readonly request: HttpRequest | null;
@@ -29,35 +40,50 @@ export interface RequestVerdict {
     /** GET with "Upgrade: websocket". */
     readonly upgrade: boolean;
 }
-/** push() result: the head is not complete yet. */
+/** push() result: the request (its head, then a POST's body) is not complete yet. */
 export declare const HEAD_MORE = -1;
 export declare class HttpRequestReader {
     private readonly buf;
+    /** Bytes of the head in buf; in IN_BODY, bytes of the body. */
     private length;
     private state;
-    private lineEnd;
     /** When the head's first byte arrived (the clock given to push). */
     private started;
+    /**
+     * The verdict once the head is parsed, until verdict() takes it; in IN_BODY its
+     * request.body (the view the body fills) tells how many bytes are expected, and
+     * `length` how many came: no other field for the body.
+     */
+    private outcome;
     /**
      * buf: the head buffer (its length is the largest head accepted, CRLFCRLF included).
      * The limits are given to each call rather than kept: one field less per connection.
      */
     constructor(buf: Uint8Array);
-    /** Head bytes have arrived and no verdict was taken yet. */
+    /** Head bytes have arrived, or a body is being read, and no verdict is due yet. */
     get inProgress(): boolean;
-    /** When the head in progress began (ms, the clock given to push). */
+    /** When the request in progress began: its head's first byte (ms, the clock given to push). */
     get startedAt(): number;
-    /** Forget the last head: read the next one. */
+    /** Forget the last request: read the next one. */
     reset(): void;
     /**
-     * Feed data[start, end) at time now, under `limits`. Returns HEAD_MORE when every byte was taken and
-     * the head goes on, else the index just past what ended it (the blank line; or `end`
-     * when the head broke a size limit, the rest being dropped): then verdict() tells.
-     * Empty lines before a request line are skipped (RFC 7230 3.5) and start no clock.
+     * Feed data[start, end) at time now, under `limits`. Returns HEAD_MORE when every byte
+     * was taken and the request goes on (its head, or the body a POST announced), else the
+     * index just past what ended it (the blank line, or the body's last byte; or `end` when
+     * the head broke a size limit, the rest being dropped): then verdict() tells. Bytes
+     * from there on (a pipelined request) are not taken. Empty lines before a request line
+     * are skipped (RFC 7230 3.5) and start no clock.
      */
     push(data: Uint8Array, start: number, end: number, now: number, limits: RequestLimits): number;
-    /** The verdict on the head push() ended. Call once per head, then reset(). */
-    verdict(limits: RequestLimits): RequestVerdict;
+    /**
+     * The verdict on the request push() ended (its body read), once: the reader lets go of
+     * it (its strings need not outlive the answer). Then reset() for the next request.
+     */
+    verdict(): RequestVerdict;
+    /** Copy body bytes from data[start, end) until the announced length; as push(). */
+    private pushBody;
+    /** Judge a head push() ended (or a size limit it broke). */
+    private judge;
     /**
      * Percent-decode the path of target, in place in buf where the request line's bytes
      * are. Null when malformed or unsafe: a bad escape, control characters, backslashes

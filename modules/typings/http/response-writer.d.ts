@@ -29,8 +29,8 @@ export declare class HttpResponseWriter {
     bodyFromEntry(entry: StaticEntry): void;
     /** The body: bytes, sent from this array (not copied). */
     bodyFromBytes(bytes: Uint8Array): void;
-    /** An error response with a short text/plain body (none for HEAD); 405 says "Allow: GET, HEAD". */
-    error(status: number, head: boolean): void;
+    /** An error response with a short text/plain body (none for HEAD); a 405 names the methods allowed (`allow`). */
+    error(status: number, head: boolean, allow?: string): void;
     /**
      * Copy the start of the body into the head buffer behind the head, so a small
      * response leaves in one write (one segment, no Nagle wait between head and body).

@@ -12,7 +12,13 @@ export interface RouteResponse {
     /** Extra header fields (not Content-Length, Transfer-Encoding or Connection). */
     headers?: Readonly<Record<string, string>>;
 }
+/**
+ * A dynamic endpoint: called for GET, HEAD (only the response's headers are sent) and,
+ * when the server takes bodies (HttpServerOptions.maxBodySize), POST with request.body.
+ */
 export type RouteHandler = (request: HttpRequest) => RouteResponse;
+/** A route's 405 for a method it does not take; allow: the methods it does, e.g. "GET, HEAD". */
+export declare function methodNotAllowed(allow: string): RouteResponse;
 /** True when gzip is acceptable by an Accept-Encoding value (RFC 7231 5.3.4). */
 export declare function acceptsGzip(value: string | undefined): boolean;
 /** True when an If-None-Match value matches etag (unquoted) by weak comparison, or is "*". */
@@ -32,9 +38,9 @@ export interface Site {
 /**
  * Compose the answer to a request (a verdict without an error): 421 for a Host the site
  * does not answer for (DNS rebinding: a page from another origin whose name now points
- * here; closes), a refused upgrade (404
- * at another path or without an endpoint, 400 for HTTP/1.0 or HEAD, both closing), a
- * route by its exact decoded path, or a static file. Returns the status, or HAND_OFF for
+ * here; closes), a refused upgrade (404 at another path or without an endpoint, 400 for
+ * HTTP/1.0 or anything but a GET, both closing), a route by its exact decoded path, a
+ * static file, or 405 for a POST that is no route's. Returns the status, or HAND_OFF for
  * an upgrade at the WebSocket path. Throws when a route or the store fails.
  */
 export declare function respond(writer: HttpResponseWriter, verdict: RequestVerdict, site: Site): number;

@@ -5,7 +5,10 @@ import type { SocketOwner } from './socket-owner';
 import type { HttpRequest } from '../http/request-reader';
 import type { Site } from '../http/static-response';
 export declare const STALL_NONE = -1;
-/** A request head in progress: a client sending its head slowly holds a slot for nothing (slowloris). */
+/**
+ * A request in progress, its head or a POST's body: a client sending slowly holds a slot
+ * for nothing (slowloris).
+ */
 export declare const STALL_HEAD = 0;
 /** Connected, not a byte sent, for over FRESH_GRACE (a browser's pre-connect, or a slot holder). */
 export declare const STALL_SILENT = 1;
@@ -27,6 +30,8 @@ export interface HttpConnectionHost {
     handOff(socket: TCP, request: HttpRequest, rest: Uint8Array | undefined): void;
     readonly maxRequestLine: number;
     readonly maxHeaders: number;
+    /** Largest POST body (0: POST is refused with 405 as other methods). */
+    readonly maxBodySize: number;
     /** The connection is gone (closed or handed off): its buffers may serve another. */
     release(connection: HttpConnection, buffers: HttpBuffers): void;
 }
@@ -60,7 +65,7 @@ export declare class HttpConnection extends TimedOwner implements SocketOwner {
     get stall(): number;
     /** The peer's address ('' once the socket is gone). */
     get remoteAddress(): string;
-    /** Since when the stall has lasted (platformNow() ms): when the head began, or the connection last fell quiet. */
+    /** Since when the stall has lasted (platformNow() ms): when the request's head began, or the connection last fell quiet. */
     get stalledSince(): number;
     attach(socket: TCP): void;
     /** Close the socket now and give the buffers back. */
@@ -68,7 +73,7 @@ export declare class HttpConnection extends TimedOwner implements SocketOwner {
     private forget;
     private pump;
     private pumpLoop;
-    /** Act on a complete head: an error, a WebSocket hand-off, a route or a static file. */
+    /** Act on a complete request (head, and a POST's body): an error, a WebSocket hand-off, a route or a static file. */
     private answer;
     /** An error response; close: the connection closes after it. */
     private sendError;

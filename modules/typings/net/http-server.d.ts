@@ -5,7 +5,7 @@ import type { StaticStore } from '../http/static-store';
 import type { WebSocketServer } from './server';
 export type { HttpRequest } from '../http/request-reader';
 export type { RouteHandler, RouteResponse } from '../http/static-response';
-export { acceptsGzip, etagMatches } from '../http/static-response';
+export { acceptsGzip, etagMatches, methodNotAllowed } from '../http/static-response';
 export interface HttpServerOptions {
     /** Listening port. Default 80 (0: an ephemeral port where the host supports it). */
     port?: number;
@@ -32,9 +32,15 @@ export interface HttpServerOptions {
     maxHeaderSize?: number;
     /** Most header fields in a request (431 beyond). Default 32. */
     maxHeaders?: number;
+    /**
+     * Largest POST body in bytes (Content-Length; 413 beyond, chunked bodies 411). A body is
+     * read into the connection's head buffer, so at most maxHeaderSize (else the
+     * constructor throws a RangeError). Default 0: no bodies, POST gets 405 as other methods.
+     */
+    maxBodySize?: number;
     /** Close a keep-alive connection idle this long (ms), silently; also bounds a stalled response. 0: never. Default 10000. */
     idleTimeout?: number;
-    /** A request head must be complete within this (ms) of its first byte, else 408. 0: never. Default 5000. */
+    /** A request (its head, and a POST's body) must be complete within this (ms) of its first byte, else 408. 0: never. Default 5000. */
     requestTimeout?: number;
     /** Server header value (none by default). */
     serverName?: string;
@@ -48,7 +54,7 @@ export interface HttpServerOptions {
     allowHost?: (name: string) => boolean;
     /** Static files. */
     store?: StaticStore;
-    /** Dynamic GET/HEAD endpoints by exact (decoded) path; checked before the store. */
+    /** Dynamic GET/HEAD (and, with maxBodySize, POST) endpoints by exact (decoded) path; checked before the store. */
     routes?: Readonly<Record<string, RouteHandler>>;
     /** WebSocket upgrades at `path` go to `server` (created with isStandAlone: false and prefix: path). */
     websocket?: {

@@ -2,7 +2,7 @@
 // of fake-io.ts, the same scenarios as the socket tests in short, plus the memory one
 // idle keep-alive connection holds. Reports { passed, failures, memory } through issueCommand.
 import { installPlatform } from '../../../src/net/platform';
-import { HttpServer } from '../../../src/net/http-server';
+import { HttpServer, methodNotAllowed } from '../../../src/net/http-server';
 import { MemoryStore } from '../../../src/http/static-store';
 import { WebSocketServer } from '../../../src/net/server';
 import { latin1Text } from '../../../src/http/head';
@@ -101,8 +101,10 @@ const errors: string[] = [];
 const server = new HttpServer({
   port: 8080,
   store,
+  maxBodySize: 64,
   websocket: { path: '/ws', server: ws },
   routes: {
+    '/api/echo': (request) => (request.body ? { body: `got ${latin1Text(request.body)}` } : methodNotAllowed('POST')),
     '/api/state': (request) => ({ status: 200, contentType: 'application/json', body: `{"q":"${request.query}","é":1}` }),
     '/api/boom': () => {
       throw new Error('boom');
@@ -167,6 +169,51 @@ const listener = lastListener!;
   }
   check(c.closed, 'closed after the 400');
   check(errors.indexOf('boom') >= 0, 'route exception reported');
+}
+
+// 3b. POST bodies (maxBodySize 64): a head and body sent byte by byte, then a pipelined
+//     GET; a POST to a file -> 405 keeping the connection; 413 at once from the head;
+//     chunked -> 411; PUT -> 405 naming POST; a stalled body -> 408 at requestTimeout.
+{
+  const POST = (path: string, extra = ''): string => GET(path, extra, 'POST');
+  const c = listener.connect();
+  c.grant(8192);
+  const all = POST('/api/echo', 'Content-Length: 11\r\n') + '{"on":true}' + GET('/app.js');
+  for (let i = 0; i < all.length; i++) c.send(all.charAt(i));
+  let r = parse(drain(c));
+  check(!!r && r.status === 200 && latin1Text(r.body) === 'got {"on":true}', `POST byte by byte: the route sees the body (${r ? latin1Text(r.body) : 'none'})`);
+  const r2 = r ? parse(r.rest) : null;
+  check(!!r2 && r2.status === 200 && latin1Text(r2.body) === 'plain()', 'the GET after the body answered next');
+  c.send(POST('/index.html', 'Content-Length: 2\r\n') + 'hi' + GET('/api/echo'));
+  r = parse(drain(c));
+  check(!!r && r.status === 405 && r.headers.get('allow') === 'GET, HEAD' && !r.headers.has('connection'), 'POST to a file: 405, Allow: GET, HEAD, kept open');
+  const r3 = r ? parse(r.rest) : null;
+  check(!!r3 && r3.status === 405 && r3.headers.get('allow') === 'POST' && !c.closed, 'a route refusing GET with methodNotAllowed');
+  c.send(POST('/api/echo', 'Content-Length: 65\r\n'));
+  r = parse(drain(c));
+  check(!!r && r.status === 413 && r.headers.get('connection') === 'close', '413 at once for a body over maxBodySize');
+  advance(1001);
+  check(c.closed, 'closed after the linger');
+  const d = listener.connect();
+  d.grant(8192);
+  d.send(POST('/api/echo', 'Transfer-Encoding: chunked\r\n') + '2\r\nhi\r\n0\r\n\r\n');
+  r = parse(drain(d));
+  check(!!r && r.status === 411 && r.headers.get('connection') === 'close', 'chunked POST -> 411');
+  d.fail();
+  const e = listener.connect();
+  e.grant(8192);
+  e.send(GET('/api/echo', '', 'PUT'));
+  r = parse(drain(e));
+  check(!!r && r.status === 405 && r.headers.get('allow') === 'GET, HEAD, POST', 'PUT -> 405, Allow: GET, HEAD, POST');
+  e.fail();
+  const f = listener.connect();
+  f.grant(8192);
+  f.send(POST('/api/echo', 'Content-Length: 10\r\n') + '12345');
+  advance(4999);
+  check(f.take().length === 0 && !f.closed, 'a body in progress: no 408 before requestTimeout');
+  advance(2);
+  r = parse(f.take());
+  check(!!r && r.status === 408 && f.closed, 'a stalled body: 408 and closed at requestTimeout');
 }
 
 // 4. A large head (29 fields, ~2 KB), a long percent-encoded path, 414 and 431.
