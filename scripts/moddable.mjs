@@ -324,13 +324,15 @@ function haveStdbuf() {
  * onText gets the app's trace output as it comes (a trace may hold several lines or part
  * of one); onLine, instead, whole lines.
  * xsbug false: the app talks to a real xsbug on localhost:5002 instead.
+ * cwd: mcsim's working directory: where an app whose manifest sets the lin file root to
+ * "./" keeps its files (the LED app's Preference records), so that runs do not share them.
  * console true: for a release build (no debugger connection; trace() is printf'd): no
  * listener, onText gets mcsim's stdout, made line-buffered with stdbuf where it exists
  * (stdio buffers a pipe in 4 KiB blocks). mcsim is then still the process of `pid`
  * (stdbuf execs it). Resolves once the simulator is started (not the app) to an
  * instance that stops it by PID.
  */
-export async function startSimulator(sdk, { app, display, onText = () => {}, onLine, xsbug = true, console: fromStdout = false }) {
+export async function startSimulator(sdk, { app, display, onText = () => {}, onLine, xsbug = true, console: fromStdout = false, cwd }) {
   if (onLine) onText = linesOf(onLine);
   if (fromStdout) xsbug = false;
   let listener = null;
@@ -375,7 +377,7 @@ export async function startSimulator(sdk, { app, display, onText = () => {}, onL
     args = ['-oL', command, app];
     command = 'stdbuf';
   }
-  const child = track(spawn(command, args, { env, stdio: fromStdout ? ['ignore', 'pipe', 'ignore'] : 'ignore' }));
+  const child = track(spawn(command, args, { env, cwd, stdio: fromStdout ? ['ignore', 'pipe', 'ignore'] : 'ignore' }));
   if (fromStdout) {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (text) => onText(text));

@@ -6,6 +6,9 @@
     picker = $('picker'), knob = $('knob'), bright = $('brightness'), bval = $('bval'),
     hexIn = $('hex-input'), native = $('native');
 
+  const token = new URLSearchParams(location.search).get('token');
+  const query = token === null ? '' : '?token=' + encodeURIComponent(token); // passed on to /ws, /api and set-up
+
   const ACK_MS = 1500, GAP_MS = 40, CONNECT_MS = 5000, MIN_MS = 500, MAX_MS = 8000;
 
   // h 0-360, s and v 0-1; colours [r, g, b] 0-255
@@ -127,9 +130,7 @@
     clearInterval(tickTimer);
     if (ws) return;
     setStatus('connecting', 'connecting…');
-    const token = new URLSearchParams(location.search).get('token');
-    const sock = ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws' +
-      (token === null ? '' : '?token=' + encodeURIComponent(token)));
+    const sock = ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws' + query);
     sock.binaryType = 'arraybuffer';
     arm(CONNECT_MS, drop);
     sock.onopen = () => {
@@ -234,4 +235,9 @@
 
   render();
   connect();
+
+  $('setup').search = query;
+  fetch('/api/info' + query).then((r) => r.json()).then((info) => {
+    if (info.name) $('name').textContent = document.title = info.name;
+  }).catch(() => {}); // an older device (404): stays "LED"
 })();

@@ -25,12 +25,13 @@ interface M5Button {
 /**
  * The Atom Lite's button (GPIO 39, active low). The m5atom_lite target already watches
  * the pin at boot as globalThis.button.a (debounced); a second ISR on the same pin
- * would replace its handler, so we listen there. Calls onPress on each press.
+ * would replace its handler, so we listen there. Calls onChange(pressed) on each edge.
  */
-export function watchButton(onPress: () => void): void {
+export function watchButton(onChange: (pressed: boolean) => void): boolean {
   const button = (globalThis as { button?: { a?: M5Button } }).button?.a;
   if (!button) throw new Error('no button: build for esp32/m5atom_lite');
   button.onChanged = () => {
-    if (button.read() === 0) onPress(); // pressed pulls the pin low
+    onChange(button.read() === 0); // pressed pulls the pin low
   };
+  return true;
 }

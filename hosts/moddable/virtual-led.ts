@@ -14,7 +14,9 @@ export class VirtualLed implements Led {
 export { VirtualLed as AtomLed };
 
 /** The simulator has no button: nothing to watch. */
-export function watchButton(_onPress: () => void): void {}
+export function watchButton(_onChange: (pressed: boolean) => void): boolean {
+  return false;
+}
 
 function hex(n: number): string {
   return (n < 16 ? '0' : '') + n.toString(16);

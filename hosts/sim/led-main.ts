@@ -1,19 +1,28 @@
-// npm start: the RGB LED app on the simulator host. Serves the web app over HTTP with
-// the WebSocket endpoint at /ws on the same port, drives a virtual LED that prints
-// `LED #rrggbb` on every change, and takes the device's button from the keyboard:
-// type `b` and Enter (or send "b\n" on stdin) to toggle the LED.
+// npm start: the RGB LED device on the simulator host (src/apps/led-device.ts). Serves
+// the web app, the set-up page and the /api routes over HTTP with the WebSocket endpoint
+// at /ws on the same port, drives a virtual LED that prints `LED #rrggbb` on every
+// change, keeps the LED state and the Wi-Fi settings in a JSON file under the user's
+// config directory (restored at the next start), and runs the Wi-Fi set-up against a
+// simulated radio (networks "home" with password "correct-horse", "cafe" open,
+// "neighbour", and "attic", which never answers). mDNS is simulated: the app prints the
+// URL a device would announce; nothing is sent.
+// The button is the keyboard: type a key and Enter (or send it on stdin):
+//   b  short press: LED on/off     d  double press: next preset     l  long press: set-up
+//
 //   npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET] [--allow-host NAME,...]
-// The app answers only for loopback names, this machine's addresses and the names given
-// with --allow-host (any other Host header gets 421: DNS rebinding).
+//                [--name atom-led-1a2b] [--records FILE] [--wifi-ssid home --wifi-password PW]
+// The app answers only for loopback names, this machine's addresses, the device's name
+// (<name>.local) and the names given with --allow-host (any other Host header gets 421:
+// DNS rebinding).
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { networkInterfaces } from 'node:os';
 import { createInterface } from 'node:readline';
-import { HttpServer } from '../../src/net/http-server';
 import { MemoryStore } from '../../src/http/static-store';
-import { WebSocketServer } from '../../src/net/server';
-import { LedApp, ledAccessCheck, ledHostCheck } from '../../src/apps/led-app';
+import { LedDevice } from '../../src/apps/led-device';
+import { SimulatedMdns, SimulatedWifi } from '../../src/device/simulated-wifi';
 import { VirtualLed } from './virtual-led';
+import { JsonFileRecords, defaultRecordsFile } from './json-records';
 
 function arg(name: string, fallback?: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -24,8 +33,10 @@ const port = Number(arg('--port', process.env.PORT ?? '8080'));
 const host = arg('--host', process.env.HOST ?? '127.0.0.1') as string;
 const token = arg('--token', process.env.LED_TOKEN);
 const extraHosts = (arg('--allow-host') ?? '').split(',').filter(Boolean);
+const recordsFile = arg('--records', process.env.LED_RECORDS) ?? defaultRecordsFile();
+const ssid = arg('--wifi-ssid', process.env.WIFI_SSID);
 
-/** The names this app answers for besides loopback: the bound address, every interface address, --allow-host. */
+/** The names this app answers for besides loopback and the device's: the bound address, every interface address, --allow-host. */
 function knownHosts(): string[] {
   const names = [host, ...extraHosts];
   for (const list of Object.values(networkInterfaces())) {
@@ -34,7 +45,7 @@ function knownHosts(): string[] {
   return names;
 }
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error('usage: npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET] [--allow-host NAME,...]');
+  console.error('usage: npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET] [--allow-host NAME,...] [--name NAME] [--records FILE] [--wifi-ssid SSID --wifi-password PW]');
   process.exit(2);
 }
 
@@ -44,7 +55,7 @@ if (!existsSync(join(dist, 'index.html'))) {
   process.exit(1);
 }
 const store = new MemoryStore();
-for (const name of ['index.html', 'app.js', 'app.css']) {
+for (const name of ['index.html', 'app.js', 'app.css', 'setup.html', 'setup.js']) {
   store.set('/' + name, new Uint8Array(readFileSync(join(dist, name))));
   store.set('/' + name + '.gz', new Uint8Array(readFileSync(join(dist, name + '.gz'))), {
     encoding: 'gzip',
@@ -52,39 +63,39 @@ for (const name of ['index.html', 'app.js', 'app.css']) {
   });
 }
 
-const ws = new WebSocketServer({
-  isStandAlone: false,
-  prefix: '/ws',
-  maxClients: 8,
-  checkOrigin: ledAccessCheck(token),
-  maxMessageSize: 64,
-  serverName: 'moddable-websockets',
-});
-const http = new HttpServer({
+const records = new JsonFileRecords(recordsFile);
+const device = new LedDevice({
   port,
   address: host,
   store,
-  websocket: { path: '/ws', server: ws },
-  allowHost: ledHostCheck(knownHosts),
-  maxConnections: 8,
-  evictIdle: true, // a browser's idle keep-alive connections must not lock other phones out
-  serverName: 'moddable-websockets',
+  led: new VirtualLed(),
+  records,
+  wifi: new SimulatedWifi(),
+  mdns: new SimulatedMdns(),
+  token,
+  name: arg('--name', process.env.LED_NAME),
+  fallback: ssid ? { ssid, password: arg('--wifi-password', process.env.WIFI_PASSWORD) ?? '' } : null,
+  hosts: knownHosts,
+  setupAddress: host === '0.0.0.0' ? '127.0.0.1' : host,
+  log: (line) => console.log(line),
+  logError: (line) => console.error(line),
 });
-const app = new LedApp(ws, new VirtualLed(), (line) => console.log(line));
-ws.on('error', (error, client) => console.error(`websocket ${client ?? ''}: ${error.message}`));
-http.on('error', (error) => console.error(`http: ${error.message}`));
-http.start();
+device.start();
 
 const shown = host === '0.0.0.0' ? '127.0.0.1' : host;
-console.log(`LED app: http://${shown}:${http.port}/${token ? `?token=${encodeURIComponent(token)}` : ''}`);
-console.log('Press b then Enter to press the button (toggle the LED).');
+console.log(`LED app: http://${shown}:${device.http.port}/${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+console.log(`State and Wi-Fi settings: ${records.file}`);
+console.log('Wi-Fi and mDNS are simulated here: nothing is sent; the lines below say what a device would do.');
+console.log('Button: type b (press), d (double press) or l (long press: set-up), then Enter.');
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.trim() === 'b') app.toggle();
-});
+const keys: Record<string, () => void> = {
+  b: () => device.app.toggle(),
+  d: () => device.app.nextPreset(),
+  l: () => device.setup.enterSetup(),
+};
+createInterface({ input: process.stdin }).on('line', (line) => keys[line.trim()]?.());
 const stop = (): void => {
-  http.stop();
-  ws.stop();
+  device.stop();
   setTimeout(() => process.exit(0), 200);
 };
 process.on('SIGINT', stop);

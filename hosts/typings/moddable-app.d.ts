@@ -54,6 +54,17 @@ declare module 'led-driver' {
     constructor();
     set(r: number, g: number, b: number): void;
   }
-  /** Calls onPress on each press of the board's button (a no-op where there is none). */
-  export function watchButton(onPress: () => void): void;
+  /** Calls onChange(pressed) when the board's button goes down or up; false where there is none. */
+  export function watchButton(onChange: (pressed: boolean) => void): boolean;
+}
+
+// The LED device's radio, chosen per platform by the top-level manifest.json:
+// hosts/esp32/radio.ts (Moddable's Wi-Fi and mDNS) on the ESP32,
+// hosts/moddable/simulated-radio.ts on the simulator.
+declare module 'led-radio' {
+  import type { WifiDriver } from 'websockets/device/wifi-setup';
+  import type { MdnsResponder } from 'websockets/device/mdns-announcer';
+  /** True on the simulator: nothing is sent, the lines tell what a device would do. */
+  export const simulated: boolean;
+  export function createRadio(): { wifi: WifiDriver; mdns: MdnsResponder };
 }

@@ -6,8 +6,10 @@
 // - anything else is refused on that connection only: a text message closes it with
 //   1003 (unsupported data), a binary message of another length with 1007 (invalid
 //   payload); other clients are not disturbed.
-// The button toggles the LED off (remembering the colour) and back on, and the change
-// is broadcast like any other.
+// The button (short press: power on/off; double press: the next preset) and the HTTP API
+// (led-api.ts) change the same state (src/device/led-state.ts), and every change is
+// broadcast like a page's. With a RecordStore the state is restored at start-up and
+// kept across reboots, written at most once per saveInterval (the flash wears).
 // A client whose send budget is full when a colour is broadcast (it stopped reading for a
 // while) misses that frame; it is marked behind and sent the colour of that moment once
 // its queue drains, so no page is left showing a colour the LED no longer has. State,
@@ -16,6 +18,12 @@
 import type { WebSocketServer } from '../net/server';
 import type { HttpRequestHead } from '../http/head';
 import { headerValue } from '../http/head';
+import { queryParameter } from '../device/json-api';
+import { LedState } from '../device/led-state';
+import type { LedPatch } from '../device/led-state';
+import { readRecord } from '../device/records';
+import type { RecordStore } from '../device/records';
+import { RecordWriter } from '../device/record-writer';
 
 /** An LED driver: shows the colour at once (a driver that buffers must latch here). */
 export interface Led {
@@ -24,24 +32,44 @@ export interface Led {
 
 export const LED_MESSAGE_SIZE = 3;
 
+/** The record key of the LED state. */
+export const LED_STATE_KEY = 'state';
+
+export interface LedAppOptions {
+  /** Where a host's trace goes: a client falling behind and catching up, a failed state write. */
+  log?: (line: string) => void;
+  /** Keep the state across restarts here (restored now, written after changes). */
+  records?: RecordStore;
+  /** The fewest ms between two writes of the state (default 3000). */
+  saveInterval?: number;
+}
+
 export class LedApp {
   private readonly server: WebSocketServer;
   private readonly led: Led;
-  private readonly frame = new Uint8Array(LED_MESSAGE_SIZE);
-  /** The last colour that was not black: what the button turns back on. */
-  private readonly remembered = new Uint8Array([255, 255, 255]);
+  /** Power, colour, brightness and what the LED shows (the frame every client is sent). */
+  readonly state = new LedState();
   /** Clients that missed a broadcast for their full send budget (at most maxClients). */
   private readonly behind = new Set<string>();
   private readonly log: ((line: string) => void) | undefined;
+  private readonly writer: RecordWriter | null = null;
 
-  /** log: where to report a client falling behind and catching up (a host's trace). */
-  constructor(server: WebSocketServer, led: Led, log?: (line: string) => void) {
+  constructor(server: WebSocketServer, led: Led, options: LedAppOptions = {}) {
     this.server = server;
     this.led = led;
-    this.log = log;
-    led.set(0, 0, 0);
+    const log = (this.log = options.log);
+    const records = options.records;
+    if (records) {
+      const record = readRecord(records, LED_STATE_KEY);
+      if (record && !this.state.fromRecord(record)) log?.('led: the stored state is not valid; starting dark');
+      this.writer = new RecordWriter(records, LED_STATE_KEY, options.saveInterval ?? 3000, (error) =>
+        log?.(`led: cannot store the state: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }
+    const frame = this.state.shown;
+    led.set(frame[0], frame[1], frame[2]);
     server.on('drain', (client) => {
-      if (!this.behind.has(client) || !server.sendBinary(client, this.frame)) return;
+      if (!this.behind.has(client) || !server.sendBinary(client, this.state.shown)) return;
       this.behind.delete(client);
       this.log?.(`led: ${client} caught up`);
     });
@@ -49,7 +77,7 @@ export class LedApp {
       this.behind.delete(client);
     });
     server.on('opened', (client) => {
-      server.sendBinary(client, this.frame);
+      server.sendBinary(client, this.state.shown);
     });
     server.on('message', (client, data, isText) => {
       if (isText) {
@@ -65,18 +93,43 @@ export class LedApp {
     });
   }
 
-  /** The current colour as [R, G, B]. */
+  /** What the LED shows, as [R, G, B]. */
   get color(): [number, number, number] {
-    return [this.frame[0], this.frame[1], this.frame[2]];
+    const frame = this.state.shown;
+    return [frame[0], frame[1], frame[2]];
   }
 
-  /** Apply a colour and broadcast it to every client. */
+  /** Show a colour (a page's frame; black is off) and broadcast it to every client. */
   setColor(r: number, g: number, b: number): void {
-    const frame = this.frame;
-    frame[0] = r;
-    frame[1] = g;
-    frame[2] = b;
-    if (r | g | b) this.remembered.set(frame);
+    this.state.setShown(r, g, b);
+    this.changed();
+  }
+
+  /** An API change (see parseLedPatch), shown and broadcast. */
+  apply(patch: LedPatch): void {
+    this.state.apply(patch);
+    this.changed();
+  }
+
+  /** The button's short press: off if lit, else back on as it was. */
+  toggle(): void {
+    this.state.toggle();
+    this.changed();
+  }
+
+  /** The button's double press: on, with the next preset colour. */
+  nextPreset(): void {
+    this.state.nextPreset();
+    this.changed();
+  }
+
+  /** Write a pending state change now (before a restart). */
+  saveNow(): void {
+    this.writer?.flush();
+  }
+
+  private changed(): void {
+    const frame = this.state.shown;
     this.led.set(frame[0], frame[1], frame[2]);
     const server = this.server;
     const clients = server.listClients();
@@ -88,13 +141,8 @@ export class LedApp {
         this.log?.(`led: ${client} missed a colour (its send budget is full); it gets the latest when it drains`);
       }
     }
-  }
-
-  /** The button: off if lit, else back to the remembered colour. */
-  toggle(): void {
-    const f = this.frame;
-    if (f[0] | f[1] | f[2]) this.setColor(0, 0, 0);
-    else this.setColor(this.remembered[0], this.remembered[1], this.remembered[2]);
+    const state = this.state;
+    this.writer?.changed(() => state.toRecord());
   }
 }
 
@@ -120,30 +168,15 @@ export function ledHostCheck(known: () => readonly (string | undefined)[]): (nam
 /**
  * The default WebSocket access rule: a browser page may connect only if it was served
  * by this device (its Origin is http://<the Host it asked for>); clients that send no
- * Origin (not browsers: no cross-site risk) are let in. With a token, the WebSocket URL
- * must also carry ?token=<token>.
+ * Origin (not browsers: no cross-site risk) are let in. With a token (or a function giving
+ * the current one), the WebSocket URL must also carry ?token=<token>.
  */
-export function ledAccessCheck(token?: string): (origin: string | undefined, request: HttpRequestHead) => boolean {
+export function ledAccessCheck(token?: string | (() => string | undefined)): (origin: string | undefined, request: HttpRequestHead) => boolean {
   return (origin, request) => {
-    if (token !== undefined && queryParameter(request.target, 'token') !== token) return false;
+    const wanted = typeof token === 'function' ? token() : token;
+    if (wanted !== undefined && queryParameter(request.target, 'token') !== wanted) return false;
     if (origin === undefined) return true;
     const host = headerValue(request.headers, 'host');
     return host !== undefined && origin.toLowerCase() === `http://${host.toLowerCase()}`;
   };
-}
-
-function queryParameter(target: string, name: string): string | undefined {
-  const q = target.indexOf('?');
-  if (q < 0) return undefined;
-  for (const pair of target.slice(q + 1).split('&')) {
-    const eq = pair.indexOf('=');
-    const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (key !== name) continue;
-    try {
-      return eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1));
-    } catch {
-      return undefined; // malformed escape: no valid token
-    }
-  }
-  return undefined;
 }

@@ -15,7 +15,8 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +44,7 @@ export async function until(what: string, test: () => boolean, timeoutMs = 5000)
   }
 }
 
-const WEB_FILES = ['index.html', 'app.js', 'app.css'];
+const WEB_FILES = ['index.html', 'app.js', 'app.css', 'setup.html', 'setup.js'];
 
 /**
  * web/dist as `npm start` would build it (scripts/build-web.mjs), rebuilt only when a
@@ -73,6 +74,20 @@ export interface AppOptions {
   host?: string;
   /** Pass no --port at all (the app's default, 8080). */
   noPort?: boolean;
+  /**
+   * Where the app keeps its records (LED state, Wi-Fi settings): on the sim host
+   * <dir>/records.json (--records), in the simulator mcsim's working directory (its
+   * Preference file). Default: a new directory of its own, removed when it stops; give
+   * one (stateDir()) to restart an app on the same records.
+   */
+  records?: string;
+  /** More arguments for the sim host's app (e.g. ['--wifi-ssid', 'home']). */
+  args?: string[];
+}
+
+/** A directory for an app's records that outlives the app (removed by the caller). */
+export function stateDir(): string {
+  return mkdtempSync(join(tmpdir(), 'led-records-'));
 }
 
 const live = new Set<LedAppProcess>();
@@ -93,6 +108,8 @@ export class LedAppProcess {
   readonly child: ChildProcess | null;
   /** The simulator's process, or null on the sim host. */
   private readonly mcsim: SimulatorInstance | null;
+  /** The records directory made for this app alone (removed when it stops), or null. */
+  private ownRecords: string | null = null;
 
   private constructor(proc: ChildProcess | SimulatorInstance, readonly options: AppOptions) {
     if ('stdout' in proc) {
@@ -123,8 +140,21 @@ export class LedAppProcess {
 
   static async start(options: AppOptions = {}): Promise<LedAppProcess> {
     ensureWebDist();
-    if (MODDABLE) return LedAppProcess.startInSimulator(options);
-    const args = [join(ROOT, 'hosts/sim/run.mjs'), join(ROOT, 'hosts/sim/led-main.ts')];
+    const own = options.records === undefined ? stateDir() : null;
+    const records = options.records ?? own!;
+    let app: LedAppProcess;
+    try {
+      app = MODDABLE ? await LedAppProcess.startInSimulator(options, records) : await LedAppProcess.startOnSimHost(options, records);
+    } catch (error) {
+      if (own) rmSync(own, { recursive: true, force: true });
+      throw error;
+    }
+    app.ownRecords = own;
+    return app;
+  }
+
+  private static async startOnSimHost(options: AppOptions, records: string): Promise<LedAppProcess> {
+    const args = [join(ROOT, 'hosts/sim/run.mjs'), join(ROOT, 'hosts/sim/led-main.ts'), '--records', join(records, 'records.json'), ...(options.args ?? [])];
     if (!options.noPort) args.push('--port', String(options.port ?? 0));
     if (options.host !== undefined) args.push('--host', options.host);
     if (options.token !== undefined) args.push('--token', options.token);
@@ -133,6 +163,10 @@ export class LedAppProcess {
     delete env.PORT;
     delete env.HOST;
     delete env.LED_TOKEN;
+    delete env.LED_RECORDS;
+    delete env.LED_NAME;
+    delete env.WIFI_SSID;
+    delete env.WIFI_PASSWORD;
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env });
     const app = new LedAppProcess(child, options);
     live.add(app);
@@ -150,18 +184,20 @@ export class LedAppProcess {
   }
 
   /** The LED app build with this token (or none) in its own mcsim; its port is the build's. */
-  private static async startInSimulator(options: AppOptions): Promise<LedAppProcess> {
+  private static async startInSimulator(options: AppOptions, records: string): Promise<LedAppProcess> {
     const targets = MODDABLE!;
     const build = options.token === undefined ? targets.led.default : targets.led.token;
     if (options.token !== undefined && options.token !== build.token) throw new Error(`the simulator's LED app is built with token ${build.token}, not ${options.token}`);
     if (options.port && options.port !== build.port) throw new Error(`the simulator's LED app is built for port ${build.port}, not ${options.port}`);
     if (options.host !== undefined || options.noPort) throw new Error('the simulator build listens on its config port on every interface');
+    if (options.args?.length) throw new Error(`the simulator build takes no arguments (${options.args.join(' ')}): its settings are the build's`);
     let app: LedAppProcess | null = null;
     const early: string[] = [];
     const mcsim = await startSimulator(findSdk(), {
       app: build.so,
       display: targets.display,
       onText: (text) => (app ? app.output(text) : early.push(text)),
+      cwd: records, // its Preference file (the manifest's lin file root is "./")
     });
     app = new LedAppProcess(mcsim, options);
     for (const text of early) app.output(text);
@@ -257,6 +293,14 @@ export class LedAppProcess {
   /** SIGTERM (the app stops its servers and exits), SIGKILL after 3 s; resolves on exit. */
   async stop(): Promise<void> {
     live.delete(this);
+    try {
+      await this.stopProcess();
+    } finally {
+      if (this.ownRecords) rmSync(this.ownRecords, { recursive: true, force: true });
+    }
+  }
+
+  private async stopProcess(): Promise<void> {
     if (this.mcsim) return this.mcsim.stop(); // by PID: SIGTERM, SIGKILL after 5 s
     const child = this.child!;
     if (this.running) {

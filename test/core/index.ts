@@ -6,3 +6,5 @@ import './sha1-base64.cases';
 import './conformance/index';
 import './net-helpers.cases';
 import './tls.cases';
+import './led-state.cases';
+import './device-name.cases';

@@ -177,7 +177,7 @@ at(() => {});
 {
   const ws = new WebSocketServer({ isStandAlone: false, prefix: '/ws', maxClients: 4 });
   const shown: number[][] = [];
-  const app = new LedApp(ws, { set: (r, g, b) => void shown.push([r, g, b]) }, () => {});
+  const app = new LedApp(ws, { set: (r, g, b) => void shown.push([r, g, b]) }, { log: () => {} });
   const http = new HttpServer({
     port: 80,
     store: new MemoryStore({ '/index.html': '<!doctype html><title>LED</title>\n' }),

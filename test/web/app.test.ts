@@ -1,183 +1,14 @@
 // The LED web app (web/) in headless Chromium (playwright-core, Debian's /usr/bin/chromium)
-// against a stand-in for the device: node:http serving web/ and a `ws` server on /ws that
-// speaks the LED protocol (3-byte binary [R, G, B] frames, applied and broadcast to every
-// client, the current colour sent on connect; text -> 1003, wrong length -> 1007).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import http from 'node:http';
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { WebSocketServer } from 'ws';
-import type { WebSocket as WsSocket } from 'ws';
-import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+// against a stand-in for the device (stand-in.ts): node:http serving web/ and a `ws` server
+// on /ws that speaks the LED protocol (3-byte binary [R, G, B] frames, applied and broadcast
+// to every client, the current colour sent on connect; text -> 1003, wrong length -> 1007).
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { browserSuite, hex, sleep, until } from './stand-in';
+import type { Device, DeviceOptions } from './stand-in';
 
-type Rgb = [number, number, number];
-const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript', css: 'text/css' };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const hex = (c: number[]): string => '#' + c.map((x) => x.toString(16).padStart(2, '0')).join('');
-
-interface DeviceOptions {
-  color?: Rgb;
-  /**
-   * Hold each applied colour's broadcast (the acknowledgement) until release() is called,
-   * so a test decides when the sender may send its next frame.
-   */
-  hold?: boolean;
-  /** Swallow this many frames without applying or answering them (a lost acknowledgement). */
-  swallow?: number;
-  port?: number;
-}
-
-/**
- * The device stand-in. `frames` holds every colour frame received, `refused` any protocol
- * violation. `maxInFlight` is the most frames one client had sent that the device had not
- * yet answered (each connection gets the current colour on connect and then one message per
- * applied colour, and the web app takes any 3-byte message as the acknowledgement): with a
- * single sender, a value over 1 means a frame left before the previous one's acknowledgement
- * had even been sent.
- */
-class Device {
-  color: Rgb;
-  readonly frames: { color: Rgb; at: number }[] = [];
-  readonly refused: string[] = [];
-  readonly urls: string[] = [];
-  maxInFlight = 0;
-  private readonly held: Rgb[] = [];
-  private readonly counts = new Map<WsSocket, { received: number; sent: number }>();
-  private swallow: number;
-  private readonly http: http.Server;
-  private readonly wss = new WebSocketServer({ noServer: true });
-  port = 0;
-
-  constructor(private readonly options: DeviceOptions = {}) {
-    this.color = options.color ?? [255, 0, 0];
-    this.swallow = options.swallow ?? 0;
-    this.http = http.createServer((req, res) => {
-      let path = new URL(req.url ?? '/', 'http://device').pathname;
-      if (path === '/') path = '/index.html';
-      if (!/^\/[\w-]+\.(html|js|css)$/.test(path)) {
-        res.writeHead(404).end();
-        return;
-      }
-      try {
-        const body = readFileSync(WEB + path.slice(1));
-        res.writeHead(200, { 'content-type': TYPES[path.split('.').pop()!]! }).end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    this.http.on('upgrade', (req, socket, head) => {
-      if (new URL(req.url ?? '/', 'http://device').pathname !== '/ws') {
-        socket.destroy();
-        return;
-      }
-      this.urls.push(req.url ?? '');
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        const count = { received: 0, sent: 0 };
-        this.counts.set(ws, count);
-        ws.on('close', () => this.counts.delete(ws));
-        this.send(ws, this.color);
-        ws.on('message', (data, isBinary) => {
-          const bytes = data as Buffer;
-          if (!isBinary) {
-            this.refused.push('text');
-            ws.close(1003);
-          } else if (bytes.length !== 3) {
-            this.refused.push(`length ${bytes.length}`);
-            ws.close(1007);
-          } else {
-            const color: Rgb = [bytes[0]!, bytes[1]!, bytes[2]!];
-            this.frames.push({ color, at: Date.now() });
-            count.received++;
-            // answered so far: everything sent after the colour sent on connect
-            this.maxInFlight = Math.max(this.maxInFlight, count.received - (count.sent - 1));
-            if (this.swallow > 0) {
-              this.swallow--;
-              return;
-            }
-            this.color = color;
-            if (this.options.hold) this.held.push(color);
-            else this.broadcast(color);
-          }
-        });
-      });
-    });
-  }
-
-  get clients(): number {
-    return this.wss.clients.size;
-  }
-
-  /** As the device does when its button toggles the LED. */
-  broadcast(color: Rgb): void {
-    this.color = color;
-    for (const client of this.wss.clients) if (client.readyState === client.OPEN) this.send(client, color);
-  }
-
-  /** Colours applied whose broadcast is held (hold: true). */
-  get holding(): number {
-    return this.held.length;
-  }
-
-  /** Broadcast the held colours, oldest first. */
-  release(): void {
-    for (const color of this.held.splice(0)) for (const client of this.wss.clients) if (client.readyState === client.OPEN) this.send(client, color);
-  }
-
-  private send(ws: WsSocket, color: Rgb): void {
-    const count = this.counts.get(ws);
-    if (count) count.sent++;
-    ws.send(Buffer.from(color));
-  }
-
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.http.listen(this.options.port ?? 0, '127.0.0.1', resolve));
-    this.port = (this.http.address() as AddressInfo).port;
-    return this;
-  }
-
-  get origin(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async close(): Promise<void> {
-    for (const client of this.wss.clients) client.terminate();
-    this.wss.close();
-    this.http.closeAllConnections();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
-  }
-}
-
-let browser: Browser | null = null;
-const devices: Device[] = [];
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}, 30_000);
-
-afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close().catch(() => {});
-  for (const device of devices.splice(0)) await device.close().catch(() => {});
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  browser = null;
-});
-
-async function device(options: DeviceOptions = {}): Promise<Device> {
-  const d = await new Device(options).listen();
-  devices.push(d);
-  return d;
-}
+const suite = browserSuite();
+const device = (options: DeviceOptions = {}): Promise<Device> => suite.device(options);
 
 /** The web app's acknowledgement timeout (ACK_MS in web/app.js). */
 const ACK_MS = 1500;
@@ -239,14 +70,7 @@ interface OpenOptions {
 }
 
 async function open(d: Device, query = '', phone = true, options: OpenOptions = {}): Promise<Page> {
-  const context = await browser!.newContext(
-    phone ? { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } : { viewport: { width: 1280, height: 800 } },
-  );
-  contexts.push(context);
-  if (options.spy) await context.addInitScript(spy);
-  if (options.clock) await context.clock.install();
-  const page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const page = await suite.page({ phone, clock: options.clock, init: options.spy ? spy : undefined });
   await page.goto(`${d.origin}/${query}`);
   await connected(page);
   return page;
@@ -289,14 +113,6 @@ const connected = (page: Page): Promise<unknown> =>
 
 const shows = (page: Page, color: string): Promise<unknown> =>
   page.waitForFunction((c) => document.getElementById('hex')!.textContent === c, color, { timeout: 5_000 });
-
-async function until(what: string, test: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(10);
-  }
-}
 
 async function controls(page: Page): Promise<{ hex: string; input: string; brightness: string; power: boolean; swatch: string }> {
   return page.evaluate(() => ({
@@ -532,7 +348,6 @@ describe('LED web app', () => {
     const page = await open(d, '', false);
     const port = d.port;
     await d.close();
-    devices.splice(devices.indexOf(d), 1);
     await page.waitForFunction(() => /^reconnecting in \d+s$/.test(document.getElementById('status')!.textContent!));
     expect(await page.getAttribute('#status', 'data-state')).toBe('reconnecting');
     await page.fill('#hex-input', '#445566');
