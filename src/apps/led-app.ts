@@ -105,10 +105,11 @@ export class LedApp {
     this.changed();
   }
 
-  /** An API change (see parseLedPatch), shown and broadcast. */
+  /** An API change (see parseLedPatch), shown and broadcast; one that changes nothing is not. */
   apply(patch: LedPatch): void {
+    const before = this.state.toRecord();
     this.state.apply(patch);
-    this.changed();
+    if (this.state.toRecord() !== before) this.changed();
   }
 
   /** The button's short press: off if lit, else back on as it was. */
