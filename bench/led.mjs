@@ -59,7 +59,7 @@ function startApp() {
   delete env.PORT;
   delete env.HOST;
   delete env.LED_TOKEN;
-  app = spawn(process.execPath, ['hosts/sim/run.mjs', 'hosts/sim/led-main.ts', '--port', '0'], {
+  app = spawn(process.execPath, ['hosts/sim/run.mjs', 'hosts/sim/led-main.ts', '--port', '0', '--ephemeral'], {
     cwd: root,
     env,
     stdio: ['pipe', 'pipe', 'inherit'],

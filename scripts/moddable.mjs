@@ -325,7 +325,8 @@ function haveStdbuf() {
  * of one); onLine, instead, whole lines.
  * xsbug false: the app talks to a real xsbug on localhost:5002 instead.
  * cwd: mcsim's working directory: where an app whose manifest sets the lin file root to
- * "./" keeps its files (the LED app's Preference records), so that runs do not share them.
+ * "./" keeps its files (the LED app's Preference records). Default on lin: the run's own
+ * config directory (removed when it stops), so that runs never share records.
  * console true: for a release build (no debugger connection; trace() is printf'd): no
  * listener, onText gets mcsim's stdout, made line-buffered with stdbuf where it exists
  * (stdio buffers a pipe in 4 KiB blocks). mcsim is then still the process of `pid`
@@ -377,7 +378,7 @@ export async function startSimulator(sdk, { app, display, onText = () => {}, onL
     args = ['-oL', command, app];
     command = 'stdbuf';
   }
-  const child = track(spawn(command, args, { env, cwd, stdio: fromStdout ? ['ignore', 'pipe', 'ignore'] : 'ignore' }));
+  const child = track(spawn(command, args, { env, cwd: cwd ?? config ?? undefined, stdio: fromStdout ? ['ignore', 'pipe', 'ignore'] : 'ignore' }));
   if (fromStdout) {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (text) => onText(text));

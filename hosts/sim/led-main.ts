@@ -10,7 +10,8 @@
 //   b  short press: LED on/off     d  double press: next preset     l  long press: set-up
 //
 //   npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET] [--allow-host NAME,...]
-//                [--name atom-led-1a2b] [--records FILE] [--wifi-ssid home --wifi-password PW]
+//                [--name atom-led-1a2b] [--records FILE | --ephemeral] [--wifi-ssid home --wifi-password PW]
+// --ephemeral keeps nothing across restarts (benchmarks and stress runs: no file written).
 // The app answers only for loopback names, this machine's addresses, the device's name
 // (<name>.local) and the names given with --allow-host (any other Host header gets 421:
 // DNS rebinding).
@@ -23,6 +24,7 @@ import { LedDevice } from '../../src/apps/led-device';
 import { SimulatedMdns, SimulatedWifi } from '../../src/device/simulated-wifi';
 import { VirtualLed } from './virtual-led';
 import { JsonFileRecords, defaultRecordsFile } from './json-records';
+import { MemoryRecords } from '../../src/device/records';
 
 function arg(name: string, fallback?: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -45,7 +47,7 @@ function knownHosts(): string[] {
   return names;
 }
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error('usage: npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET] [--allow-host NAME,...] [--name NAME] [--records FILE] [--wifi-ssid SSID --wifi-password PW]');
+  console.error('usage: npm start -- [--port 8080] [--host 127.0.0.1] [--token SECRET] [--allow-host NAME,...] [--name NAME] [--records FILE | --ephemeral] [--wifi-ssid SSID --wifi-password PW]');
   process.exit(2);
 }
 
@@ -63,7 +65,8 @@ for (const name of ['index.html', 'app.js', 'app.css', 'setup.html', 'setup.js']
   });
 }
 
-const records = new JsonFileRecords(recordsFile);
+const ephemeral = process.argv.includes('--ephemeral');
+const records = ephemeral ? new MemoryRecords() : new JsonFileRecords(recordsFile);
 const device = new LedDevice({
   port,
   address: host,
@@ -84,7 +87,7 @@ device.start();
 
 const shown = host === '0.0.0.0' ? '127.0.0.1' : host;
 console.log(`LED app: http://${shown}:${device.http.port}/${token ? `?token=${encodeURIComponent(token)}` : ''}`);
-console.log(`State and Wi-Fi settings: ${records.file}`);
+console.log(`State and Wi-Fi settings: ${ephemeral ? 'kept in memory only (--ephemeral)' : recordsFile}`);
 console.log('Wi-Fi and mDNS are simulated here: nothing is sent; the lines below say what a device would do.');
 console.log('Button: type b (press), d (double press) or l (long press: set-up), then Enter.');
 

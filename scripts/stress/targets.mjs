@@ -657,7 +657,7 @@ export async function startSimTargets(apps) {
   if (apps.includes('led')) {
     moddable.buildWeb(); // web/dist, which the sim host's LED app serves
     targets.push(
-      await simTarget('led', [join(root, 'hosts/sim/run.mjs'), join(root, 'hosts/sim/led-main.ts'), '--port', '0'], /^LED app: http:\/\/127\.0\.0\.1:(\d+)\//, {
+      await simTarget('led', [join(root, 'hosts/sim/run.mjs'), join(root, 'hosts/sim/led-main.ts'), '--port', '0', '--ephemeral'], /^LED app: http:\/\/127\.0\.0\.1:(\d+)\//, {
         maxClients: 8,
         maxMessage: 64,
         stream: false,
