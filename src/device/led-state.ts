@@ -1,16 +1,17 @@
-// The LED's state as people and tools see it: power, a colour at full brightness and a
-// brightness in percent (the HTTP API's {"on":true,"color":"#20b060","brightness":69}),
-// plus what the LED shows. Pages speak in shown colours (3-byte [R, G, B] frames, the
-// product of their hue/saturation picker and brightness slider): a frame is shown
-// exactly and read back as colour and brightness, so the API reports what the page's
-// slider says. The state is a record kept across reboots (see toRecord/fromRecord).
+// The LED's state as people and tools see it: power, the colour the LED shows when on,
+// and its brightness in percent (the HTTP API's {"on":true,"color":"#20b060","brightness":69}),
+// the same model as the page's: its hex value is the colour, its slider the brightness
+// (the HSV value: the largest channel over 255). Pages speak in shown colours (3-byte
+// [R, G, B] frames), which are shown exactly. A hue (the colour at full brightness) is
+// kept beside, so that brightness 0 and back, or a new brightness, keeps the colour's hue.
+// The state is a record kept across reboots (see toRecord/fromRecord).
 
 /** The API's view of the state. */
 export interface LedStateView {
   on: boolean;
-  /** "#rrggbb": the colour at full brightness. */
+  /** "#rrggbb": the colour the LED shows when on. */
   color: string;
-  /** 0-100 %. */
+  /** 0-100 %: the colour's largest channel over 255. */
   brightness: number;
 }
 
@@ -54,40 +55,44 @@ export function parseHexColor(text: string): number[] | null {
   return [digits[0] * 16 + digits[1], digits[2] * 16 + digits[3], digits[4] * 16 + digits[5]];
 }
 
+/** The brightness of a colour in percent: its largest channel over 255. */
+function percentOf(c: ArrayLike<number>): number {
+  return Math.round((Math.max(c[0], c[1], c[2]) * 100) / 255);
+}
+
 export class LedState {
   on = false;
-  /** The colour at full brightness (white until one is chosen). */
-  readonly color = new Uint8Array([255, 255, 255]);
-  brightness = 100;
-  /** What the LED shows: black when off, else `lit`. */
-  readonly shown = new Uint8Array(3);
-  /** What the LED shows when on: colour x brightness, or a page's frame exactly. */
+  /** The colour the LED shows when on (exactly what a page sent, or the hue at the brightness). */
   private readonly lit = new Uint8Array([255, 255, 255]);
+  brightness = 100;
+  /** The colour at full brightness (largest channel 255): what a new brightness scales. */
+  private readonly hue = new Uint8Array([255, 255, 255]);
+  /** What the LED shows: black when off, else the lit colour. */
+  readonly shown = new Uint8Array(3);
 
-  /** A page's frame: black is off (colour and brightness kept for the next on), else shown exactly. */
+  /** A page's frame: black is off (the colour kept for the next on), else shown exactly. */
   setShown(r: number, g: number, b: number): void {
-    const max = r > g ? (r > b ? r : b) : g > b ? g : b;
-    if (max === 0) {
-      this.on = false;
-    } else {
-      this.on = true;
-      this.color[0] = Math.round((r * 255) / max);
-      this.color[1] = Math.round((g * 255) / max);
-      this.color[2] = Math.round((b * 255) / max);
-      this.brightness = Math.round((max * 100) / 255);
+    if (r | g | b) {
       this.lit[0] = r;
       this.lit[1] = g;
       this.lit[2] = b;
-    }
+      this.litChanged();
+      this.on = true;
+    } else this.on = false;
     this.show();
   }
 
-  /** An API change (validated by parseLedPatch); the LED shows the colour at the brightness. */
+  /** An API change (validated by parseLedPatch). A colour is shown as given unless a brightness comes with it. */
   apply(patch: LedPatch): void {
-    if (patch.color) this.color.set(patch.color);
-    if (patch.brightness !== undefined) this.brightness = patch.brightness;
+    if (patch.color) {
+      this.lit.set(patch.color);
+      this.litChanged();
+    }
+    if (patch.brightness !== undefined) {
+      this.brightness = patch.brightness;
+      this.scale();
+    }
     if (patch.on !== undefined) this.on = patch.on;
-    if (patch.color || patch.brightness !== undefined) this.render();
     this.show();
   }
 
@@ -97,50 +102,60 @@ export class LedState {
     this.show();
   }
 
-  /** The button's double press: on, with the preset after the current colour (the first when it is none). */
+  /** The button's double press: on, with the preset after the current hue (the first when it is none), at the brightness. */
   nextPreset(): void {
     let next = 0;
+    const hue = this.hue;
     for (let i = 0; i < LED_PRESETS.length; i++) {
       const p = LED_PRESETS[i];
-      if (p[0] === this.color[0] && p[1] === this.color[1] && p[2] === this.color[2]) next = (i + 1) % LED_PRESETS.length;
+      if (p[0] === hue[0] && p[1] === hue[1] && p[2] === hue[2]) next = (i + 1) % LED_PRESETS.length;
     }
-    this.color.set(LED_PRESETS[next]);
+    hue.set(LED_PRESETS[next]);
     if (this.brightness === 0) this.brightness = 100;
+    this.scale();
     this.on = true;
-    this.render();
     this.show();
   }
 
   view(): LedStateView {
-    return { on: this.on, color: hexColor(this.color[0], this.color[1], this.color[2]), brightness: this.brightness };
+    const lit = this.lit;
+    return { on: this.on, color: hexColor(lit[0], lit[1], lit[2]), brightness: this.brightness };
   }
 
-  /** The record kept across reboots: the view plus the lit colour (a page's frame is not always colour x brightness). */
+  /** The record kept across reboots: the view and the hue. */
   toRecord(): string {
-    const lit = this.lit;
-    return JSON.stringify({ ...this.view(), lit: hexColor(lit[0], lit[1], lit[2]) });
+    const hue = this.hue;
+    return JSON.stringify({ ...this.view(), hue: hexColor(hue[0], hue[1], hue[2]) });
   }
 
   /** Restore from a record; false (state unchanged) when it is not a valid one. */
   fromRecord(record: Record<string, unknown>): boolean {
     const color = typeof record.color === 'string' ? parseHexColor(record.color) : null;
+    const hue = typeof record.hue === 'string' ? parseHexColor(record.hue) : null;
     const brightness = record.brightness;
-    const shown = typeof record.lit === 'string' ? parseHexColor(record.lit) : null;
     if (typeof record.on !== 'boolean' || !color || !isPercent(brightness)) return false;
     this.on = record.on;
-    this.color.set(color);
-    this.brightness = brightness;
-    this.render();
-    // a page's frame, restored exactly when it agrees with the colour and brightness
-    if (shown && Math.max(shown[0], shown[1], shown[2]) > 0 && closeTo(shown, this.lit)) this.lit.set(shown);
+    this.lit.set(color);
+    this.litChanged();
+    this.brightness = brightness; // as stored (a dark colour keeps its 0 %)
+    if (hue && Math.max(hue[0], hue[1], hue[2]) === 255) this.hue.set(hue); // finer than one read back from a dim colour
     this.show();
     return true;
   }
 
-  /** The lit colour from colour and brightness. */
-  private render(): void {
+  /** The lit colour is new: its brightness, and its hue unless it is black (then brightness 0, the hue kept). */
+  private litChanged(): void {
+    const lit = this.lit;
+    const max = Math.max(lit[0], lit[1], lit[2]);
+    this.brightness = percentOf(lit);
+    if (max === 0) return;
+    for (let i = 0; i < 3; i++) this.hue[i] = Math.round((lit[i] * 255) / max);
+  }
+
+  /** The lit colour from the hue at the brightness. */
+  private scale(): void {
     const scale = this.brightness / 100;
-    for (let i = 0; i < 3; i++) this.lit[i] = Math.round(this.color[i] * scale);
+    for (let i = 0; i < 3; i++) this.lit[i] = Math.round(this.hue[i] * scale);
   }
 
   private show(): void {
@@ -151,11 +166,6 @@ export class LedState {
 
 function isPercent(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 100;
-}
-
-/** Within 2 per channel: what rounding a frame to colour and percent can move. */
-function closeTo(a: readonly number[], b: Uint8Array): boolean {
-  return Math.abs(a[0] - b[0]) <= 2 && Math.abs(a[1] - b[1]) <= 2 && Math.abs(a[2] - b[2]) <= 2;
 }
 
 /** The fields parseLedPatch accepts. */

@@ -51,12 +51,8 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 const post = (app: LedAppProcess, path: string, value: unknown, headers: Record<string, string> = {}): Promise<Answer> =>
   request(app, 'POST', path, { ...JSON_TYPE, ...headers }, typeof value === 'string' ? value : JSON.stringify(value));
 
-/** What the LED shows for an API state: round(color x brightness / 100), black when off. */
-function shownFor(color: string, brightness: number, on = true): Rgb {
-  if (!on) return [0, 0, 0];
-  const c = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
-  return c.map((x) => Math.round((x * brightness) / 100)) as Rgb;
-}
+/** [R, G, B] of "#rrggbb". */
+const rgb = (color: string): Rgb => [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16)) as Rgb;
 
 /** The LED state record the app stored in `dir` (records.json on the sim host, Preference's file in the simulator), or undefined. */
 function storedState(dir: string): Record<string, unknown> | undefined {
@@ -97,31 +93,30 @@ describe('LED device: the JSON API', () => {
     expect(await b.nextBinary()).toEqual([0, 0, 0]);
 
     const mark = app.lines.length;
+    // the colour the LED shows and its brightness (largest channel: 0xb0 = 69 % of 255), as the page shows them
     const set = await post(app, '/api/state', { on: true, color: '#20b060', brightness: 69 });
     expect(set.status).toBe(200);
     expect(set.headers['content-type']).toBe('application/json');
     expect(set.json).toEqual({ on: true, color: '#20b060', brightness: 69 });
-    const shown = shownFor('#20b060', 69);
+    const shown: Rgb = [0x20, 0xb0, 0x60];
     await app.waitLed(shown, mark);
     expect(await a.nextBinary('the API change')).toEqual(shown);
     expect(await b.nextBinary('the API change')).toEqual(shown);
     expect((await request(app, 'GET', '/api/state')).json).toEqual({ on: true, color: '#20b060', brightness: 69 });
 
-    // a partial change keeps the rest; off keeps colour and brightness for the next on
-    expect((await post(app, '/api/state', { brightness: 100 })).json).toEqual({ on: true, color: '#20b060', brightness: 100 });
-    expect(await a.nextBinary()).toEqual([0x20, 0xb0, 0x60]);
-    expect((await post(app, '/api/state', { on: false })).json).toEqual({ on: false, color: '#20b060', brightness: 100 });
+    // a brightness alone scales the colour's hue; off keeps colour and brightness for the next on
+    expect((await post(app, '/api/state', { brightness: 100 })).json).toEqual({ on: true, color: '#2eff8b', brightness: 100 });
+    expect(await a.nextBinary()).toEqual([0x2e, 0xff, 0x8b]);
+    expect((await post(app, '/api/state', { on: false })).json).toEqual({ on: false, color: '#2eff8b', brightness: 100 });
     expect(await a.nextBinary()).toEqual([0, 0, 0]);
     expect((await post(app, '/api/state', { color: '#f00' })).json).toEqual({ on: false, color: '#ff0000', brightness: 100 });
     expect(await a.nextBinary()).toEqual([0, 0, 0]); // still off: the LED stays dark
 
-    // a page's frame reads back as colour x brightness, as the page's slider shows it
+    // a page's frame reads back as the page shows it: its hex value and its slider
     const m2 = app.lines.length;
     a.send([0x16, 0x79, 0x42]);
     await app.waitLed([0x16, 0x79, 0x42], m2);
-    const state = (await request(app, 'GET', '/api/state')).json as { on: boolean; brightness: number };
-    expect(state.on).toBe(true);
-    expect(state.brightness).toBe(47);
+    expect((await request(app, 'GET', '/api/state')).json).toEqual({ on: true, color: '#167942', brightness: 47 });
     const head = await request(app, 'HEAD', '/api/state');
     expect(head.status).toBe(200);
     expect(head.text).toBe('');
@@ -195,21 +190,22 @@ describe('LED device: state kept across restarts', () => {
     const records = keptDir();
     let app = await LedAppProcess.start({ records });
     expect(app.ledLines()[0]).toBe('LED #000000'); // nothing stored yet
-    expect((await post(app, '/api/state', { on: true, color: '#3366ff', brightness: 40 })).status).toBe(200);
-    await until('the state written', () => storedState(records)?.color === '#3366ff');
+    const set = await post(app, '/api/state', { on: true, color: '#3366ff', brightness: 40 });
+    expect(set.json).toEqual({ on: true, color: '#142966', brightness: 40 });
+    await until('the state written', () => storedState(records)?.color === '#142966');
     await app.stop();
 
     app = await LedAppProcess.start({ records });
-    const shown = shownFor('#3366ff', 40);
+    const shown = rgb('#142966');
     expect(app.ledLines()[0]).toBe(ledLine(shown));
-    expect((await request(app, 'GET', '/api/state')).json).toEqual({ on: true, color: '#3366ff', brightness: 40 });
+    expect((await request(app, 'GET', '/api/state')).json).toEqual(set.json);
     const client = await Client.open(app.wsUrl());
     expect(await client.nextBinary('the restored colour')).toEqual(shown);
 
-    // a page's frame (not colour x brightness) comes back exactly, and off stays off with its colour
+    // a page's frame comes back exactly
     client.send([0x16, 0x79, 0x42]);
     await app.waitLed([0x16, 0x79, 0x42]);
-    await until('the frame written', () => storedState(records)?.lit === '#167942', 10_000);
+    await until('the frame written', () => storedState(records)?.color === '#167942', 10_000);
     await app.stop();
     app = await LedAppProcess.start({ records });
     expect(app.ledLines()[0]).toBe('LED #167942');
@@ -225,7 +221,7 @@ describe('LED device: state kept across restarts', () => {
       client.send(i === 30 ? last : [i, 2 * i, 3 * i]);
       await client.nextBinary('the echo'); // one in flight, as the page sends
     }
-    await until('the latest colour written', () => storedState(records)?.lit === '#4080c0', 10_000);
+    await until('the latest colour written', () => storedState(records)?.color === '#4080c0', 10_000);
     if (!MODDABLE) {
       // killed outright: what is on disk is what the periodic write left
       app.child!.kill('SIGKILL');
