@@ -18,6 +18,8 @@ export const MODDABLE_SUITES = [
   'test/app/led-protocol.test.ts',
   'test/app/browser.test.ts',
   'test/app/hardening.test.ts',
+  'test/app/device.test.ts',
+  'test/app/device-browser.test.ts',
 ];
 
 // The default per-test limit: the time the measured throughput (test/moddable/run.mjs)

@@ -24,6 +24,7 @@ import { ButtonGestures } from '../device/button-gestures';
 import type { GestureOptions } from '../device/button-gestures';
 import { MAX_SETUP_BODY, setupRoutes } from '../device/setup-routes';
 import { deviceUrl } from '../device/device-name';
+import { headerValue, hostName } from '../http/head';
 import { LedApp, ledAccessCheck, ledHostCheck } from './led-app';
 import type { Led } from './led-app';
 import { ledApiRoutes } from './led-api';
@@ -118,7 +119,9 @@ export class LedDevice {
       store: options.store,
       routes: {
         ...ledApiRoutes(this.app, { token }, info),
-        ...setupRoutes(setup, { token, tokenWaived: () => setup.setupOpen }),
+        // no token while set-up is open, for requests on the set-up network only: with the
+        // station joined (a long press), the home network still needs the token
+        ...setupRoutes(setup, { token, tokenWaived: (request) => setup.setupOpen && (!setup.address || hostName(headerValue(request.headers, 'host')) === this.setupAddress) }),
       },
       websocket: { path: '/ws', server: this.ws },
       allowHost: ledHostCheck(known),

@@ -18,8 +18,8 @@ import { decodeUtf8, isValidUtf8 } from '../bytes/utf8';
 export interface ApiAccess {
   /** The device's token now (it may change at set-up), or undefined for none. */
   token(): string | undefined;
-  /** True while the token is not asked for (the device is in set-up). */
-  tokenWaived?(): boolean;
+  /** True when this request need not carry the token (set-up, asked on the set-up network). */
+  tokenWaived?(request: HttpRequest): boolean;
 }
 
 /** A route's answer: a status (default 200) and a value sent as JSON. */
@@ -65,7 +65,7 @@ export function apiRoute(access: ApiAccess, methods: JsonMethods): RouteHandler 
   const allow = methods.POST ? (methods.GET ? 'GET, HEAD, POST' : 'POST') : 'GET, HEAD';
   return (request) => {
     const token = access.token();
-    if (token !== undefined && !access.tokenWaived?.()) {
+    if (token !== undefined && !access.tokenWaived?.(request)) {
       const given = requestToken(request);
       if (given === undefined || !sameText(given, token)) {
         return jsonError(401, 'this device needs its token: Authorization: Bearer <token>, or ?token=<token>', { 'WWW-Authenticate': 'Bearer' });

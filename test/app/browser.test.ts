@@ -9,9 +9,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { LedAppProcess, ROOT, ledLine, sleep, stopApps, until } from './helpers';
+import { contextOptions, launchChromium } from './browser-helpers';
+import type { Kind } from './browser-helpers';
 import { inProcessOnly } from '../moddable/mode';
 
 // Under npm run test:moddable the app is the root manifest's build in the Moddable
@@ -29,10 +30,7 @@ beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   [app, browser] = await Promise.all([
     LedAppProcess.start(),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    }),
+    launchChromium(),
   ]);
 }, 30_000);
 
@@ -48,14 +46,8 @@ afterAll(async () => {
   await stopApps();
 });
 
-type Kind = 'phone' | 'desktop';
-
 async function openPage(kind: Kind): Promise<Page> {
-  const context = await browser!.newContext(
-    kind === 'phone'
-      ? { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 }
-      : { viewport: { width: 1280, height: 800 } },
-  );
+  const context = await browser!.newContext(contextOptions(kind));
   contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(`${kind}: ${e.message}`));

@@ -299,6 +299,25 @@ describe('LED device: Wi-Fi set-up over HTTP (simulated radio)', () => {
   });
 });
 
+describe('LED device: set-up after a long press, with a token', () => {
+  itOnSimHost('the set-up routes skip the token only on the set-up network, not on the home network the station joined', async () => {
+    const app = await LedAppProcess.start({ token: 'sesame-2', args: ['--wifi-ssid', 'home', '--wifi-password', 'correct-horse'] });
+    await app.waitLine((l) => l.startsWith(`Device: http://atom-led-1a2b.local:${app.port}/ (192.168.1.50)`), 0, 20_000);
+    const home = { host: `192.168.1.50:${app.port}` }; // the station's address on the (simulated) home network
+    expect((await request(app, 'GET', '/api/setup', home)).status).toBe(401);
+    const mark = app.lines.length;
+    app.child!.stdin!.write('l\n');
+    await app.waitLine((l) => l.startsWith('Set-up: join Wi-Fi'), mark, 10_000);
+    // set-up is open: from the set-up network (here 127.0.0.1, the sim host's set-up address) no token...
+    expect((await request(app, 'GET', '/api/setup')).status).toBe(200);
+    // ...but a page on the home network still needs it, and the LED API always does
+    expect((await request(app, 'GET', '/api/setup', home)).status).toBe(401);
+    expect((await post(app, '/api/setup', { ssid: 'cafe', password: '' }, home)).status).toBe(401);
+    expect((await request(app, 'GET', '/api/setup', { ...home, authorization: 'Bearer sesame-2' })).status).toBe(200);
+    expect((await request(app, 'GET', '/api/state')).status).toBe(401);
+  });
+});
+
 describe('LED device: the button as keys on the sim host', () => {
   itOnSimHost('b toggles, d cycles the presets from the current colour, all broadcast and kept', async () => {
     const records = keptDir();
