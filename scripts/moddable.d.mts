@@ -23,7 +23,7 @@ export interface SimulatorInstance {
 
 export function startSimulator(
   sdk: Sdk,
-  options: { app: string; display?: string; onText?: (text: string) => void; onLine?: (line: string) => void; xsbug?: boolean; console?: boolean; cwd?: string },
+  options: { app: string; display?: string; onText?: (text: string) => void; onLine?: (line: string) => void; xsbug?: boolean; xsbugPort?: number; console?: boolean; cwd?: string },
 ): Promise<SimulatorInstance>;
 
 export function shownCommand(command: string, args?: string[]): string;

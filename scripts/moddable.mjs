@@ -24,7 +24,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startXsbugListener } from './xsbug-listener.mjs';
@@ -122,9 +122,9 @@ export function appName(manifestDir) {
 }
 
 /** Config keys whose values are secrets: never printed. */
-const SECRET_KEYS = /^(password|token)=/;
+const SECRET_KEYS = /^(password|setupPassword|token)=/;
 
-/** A command line for logs, with `password=...` and `token=...` values masked. */
+/** A command line for logs, with `password=...`, `setupPassword=...` and `token=...` values masked. */
 export function shownCommand(command, args = []) {
   return [command, ...args].map((a) => (SECRET_KEYS.test(a) ? a.replace(/=.*/s, '=***') : a)).join(' ');
 }
@@ -323,7 +323,8 @@ function haveStdbuf() {
  * Starts mcsim on a built app with our xsbug listener on 127.0.0.1 (any free port).
  * onText gets the app's trace output as it comes (a trace may hold several lines or part
  * of one); onLine, instead, whole lines.
- * xsbug false: the app talks to a real xsbug on localhost:5002 instead.
+ * xsbug false: the app talks to a real xsbug on localhost:5002 instead. xsbugPort: our
+ * listener's port (0, the default: any free one).
  * cwd: mcsim's working directory: where an app whose manifest sets the lin file root to
  * "./" keeps its files (the LED app's Preference records). Default on lin: the run's own
  * config directory (removed when it stops), so that runs never share records.
@@ -333,14 +334,14 @@ function haveStdbuf() {
  * (stdbuf execs it). Resolves once the simulator is started (not the app) to an
  * instance that stops it by PID.
  */
-export async function startSimulator(sdk, { app, display, onText = () => {}, onLine, xsbug = true, console: fromStdout = false, cwd }) {
+export async function startSimulator(sdk, { app, display, onText = () => {}, onLine, xsbug = true, xsbugPort = 0, console: fromStdout = false, cwd }) {
   if (onLine) onText = linesOf(onLine);
   if (fromStdout) xsbug = false;
   let listener = null;
   const connections = new Set();
   let port = 5002; // the debugger address the app was built with (mcconfig -x default)
   if (xsbug) {
-    listener = await startXsbugListener(0, onText);
+    listener = await startXsbugListener(xsbugPort, onText);
     listener.on('connection', (socket) => {
       connections.add(socket);
       socket.once('close', () => connections.delete(socket));
@@ -424,6 +425,38 @@ export async function startSimulator(sdk, { app, display, onText = () => {}, onL
   };
   onCleanup(() => instance.kill());
   return instance;
+}
+
+// ---- records: where an app's files live between runs ---------------------------------
+
+/** The user's config directory: $XDG_CONFIG_HOME, else %APPDATA% on Windows, else ~/.config. */
+export function userConfigDir() {
+  return process.env.XDG_CONFIG_HOME || (process.platform === 'win32' ? process.env.APPDATA : undefined) || join(homedir(), '.config');
+}
+
+/** Where sim:moddable runs mcsim (the LED app's Preference file) unless told: <config dir>/moddable-websockets/sim-moddable. */
+export function defaultSimRecordsDir() {
+  return join(userConfigDir(), 'moddable-websockets', 'sim-moddable');
+}
+
+/**
+ * Creates `dir` and takes it for this process (a lock file in it holding our PID, removed
+ * on exit; a dead holder's lock is taken over), so that two runs never keep their
+ * records in one directory by accident. Returns its release function, or null while
+ * another live process holds it (its PID is then in the lock file).
+ */
+export function takeRecordsDir(dir) {
+  mkdirSync(dir, { recursive: true });
+  return takeLock(join(dir, '.in-use'));
+}
+
+/** The PID in a records directory's lock (takeRecordsDir), or null. */
+export function recordsDirHolder(dir) {
+  try {
+    return Number(readFileSync(join(dir, '.in-use'), 'utf8')) || null;
+  } catch {
+    return null;
+  }
 }
 
 // ---- ports -----------------------------------------------------------------------------

@@ -7,6 +7,13 @@
 //
 //   npm run sim:moddable -- [--port 8080] [--token SECRET] [--headless] [--display :85]
 //                           [--xsbug-port 0] [--xsbug] [--output build/moddable]
+//                           [--records DIR]
+//
+// mcsim runs in a directory kept between runs, where the app's Preference (the LED state,
+// the Wi-Fi settings) is its file modpreferences.json (the manifest sets the lin file root
+// to "./"): by default <config dir>/moddable-websockets/sim-moddable ($XDG_CONFIG_HOME,
+// else ~/.config), --records DIR for another. A run holds its directory (a lock file with
+// its PID) until it stops: a second run on the same directory is refused, not mixed in.
 //
 // --port / --token go into the build's config (mc/config), like `mcconfig ... port=N`.
 // --headless runs mcsim under Xvfb even with a display (--display picks Xvfb's number).
@@ -18,10 +25,13 @@ import {
   buildSimulatorApp,
   buildWeb,
   defaultOutputDir,
+  defaultSimRecordsDir,
   findSdk,
   installExitHandlers,
   portIsFree,
+  recordsDirHolder,
   startSimulator,
+  takeRecordsDir,
   startXvfb,
 } from './moddable.mjs';
 
@@ -34,6 +44,7 @@ const { values: options } = parseArgs({
     'xsbug-port': { type: 'string', default: '0' },
     xsbug: { type: 'boolean', default: false },
     output: { type: 'string' },
+    records: { type: 'string' },
   },
 });
 const say = (line) => console.log(`sim:moddable: ${line}`);
@@ -58,6 +69,12 @@ if (!(await portIsFree(port))) {
   process.exit(1);
 }
 
+const records = options.records ? resolve(options.records) : defaultSimRecordsDir();
+if (!takeRecordsDir(records)) {
+  console.error(`sim:moddable: ${records} is in use by another run (pid ${recordsDirHolder(records) ?? '?'}): stop it, or pass -- --records DIR`);
+  process.exit(1);
+}
+
 try {
   say('building web/dist');
   buildWeb();
@@ -74,9 +91,15 @@ try {
 
   let traced = '';
   let announced = false;
+  say(
+    sdk.host === 'lin'
+      ? `records (LED state, Wi-Fi settings): ${records}/modpreferences.json (mcsim runs in ${records})`
+      : `mcsim runs in ${records}; the SDK's Preference on ${sdk.host} keeps the records in the system's own store`,
+  );
   const sim = await startSimulator(sdk, {
     app: build.app,
     display,
+    cwd: records,
     xsbug: !options.xsbug,
     xsbugPort: Number(options['xsbug-port']),
     onText(text) {

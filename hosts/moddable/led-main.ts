@@ -22,6 +22,7 @@
 // buffers: measured with npm run bench:moddable-memory (docs/MEMORY.md).
 import config from 'mc/config';
 import Net from 'net';
+import Preference from 'preference';
 import { LedDevice } from 'websockets/apps/led-device';
 import { installModdablePlatform } from 'websockets/moddable-platform';
 import { AtomLed, watchButton } from 'led-driver';
@@ -78,7 +79,7 @@ export const device = new LedDevice({
   port,
   store,
   led: new AtomLed(),
-  records: new PreferenceRecords('led'),
+  records: new PreferenceRecords(Preference, 'led'),
   wifi: radio.wifi,
   mdns: radio.mdns,
   token: setting('token'),

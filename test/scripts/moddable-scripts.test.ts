@@ -110,10 +110,46 @@ describe.runIf(process.platform === 'linux')('npm run build:esp32 on a fresh clo
     expect(existsSync(join(work, 'mcconfig-inside.log'))).toBe(false);
   });
 
-  it('without WIFI_SSID says which variable is missing', () => {
-    const r = runScript(join(ROOT, 'scripts', 'esp32.mjs'), ['build'], { MODDABLE: fakeSdk(), FAKE_MCCONFIG_LOG: join(work, 'x.log') });
+  it('without WIFI_SSID builds with no Wi-Fi in the config and says the device opens its set-up access point', () => {
+    const log = join(work, 'x.log');
+    const r = runScript(join(ROOT, 'scripts', 'esp32.mjs'), ['build', '--output', join(work, 'no-wifi-out')], { MODDABLE: fakeSdk(), FAKE_MCCONFIG_LOG: log });
+    expect(r.output).toMatch(/Wi-Fi: none in the build .*set-up access point/);
+    expect(r.output).toMatch(/ESP-IDF is missing/);
     expect(r.status).toBe(1);
-    expect(r.output).toMatch(/no Wi-Fi network: set WIFI_SSID/);
+    const calls = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.filter((a) => /^(ssid|password)=/.test(a))).toEqual([]);
+  });
+
+  it('--name and --setup-password reach the config, the set-up password masked; invalid ones are refused before mcconfig', () => {
+    const log = join(work, 'name-setup.log');
+    const r = runScript(join(ROOT, 'scripts', 'esp32.mjs'), ['build', '--output', join(work, 'name-out'), '--name', 'desk-led', '--setup-password', 'setup-secret-9'], {
+      MODDABLE: fakeSdk(),
+      FAKE_MCCONFIG_LOG: log,
+      FAKE_MCCONFIG_FAIL: '1',
+    });
+    expect(r.status).toBe(1);
+    expect(r.output).toMatch(/mcconfig .*name=desk-led setupPassword=\*\*\* failed/);
+    expect(r.output).not.toContain('setup-secret-9');
+    const calls = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
+    expect(calls[0]).toContain('name=desk-led');
+    expect(calls[0]).toContain('setupPassword=setup-secret-9');
+    for (const args of [['--name', 'Desk LED'], ['--name', 'led-'], ['--setup-password', 'short']]) {
+      const refusedLog = join(work, 'refused.log');
+      const refused = runScript(join(ROOT, 'scripts', 'esp32.mjs'), ['build', '--output', join(work, 'refused-out'), ...args], { MODDABLE: fakeSdk(), FAKE_MCCONFIG_LOG: refusedLog });
+      expect(refused.status, args.join(' ')).toBe(1);
+      expect(refused.output, args.join(' ')).toMatch(args[0] === '--name' ? /lowercase letters, digits and hyphens/ : /8 to 63 printable ASCII/);
+      expect(existsSync(refusedLog)).toBe(false);
+    }
+  });
+
+  it('a password without an SSID is refused before mcconfig runs', () => {
+    const log = join(work, 'pw-only.log');
+    const r = runScript(join(ROOT, 'scripts', 'esp32.mjs'), ['build', '--output', join(work, 'pw-only-out')], { MODDABLE: fakeSdk(), WIFI_PASSWORD: SECRET, FAKE_MCCONFIG_LOG: log });
+    expect(r.status).toBe(1);
+    expect(r.output).toMatch(/without --ssid/);
+    expect(r.output).not.toContain(SECRET);
+    expect(existsSync(log)).toBe(false);
   });
 });
 
@@ -190,6 +226,35 @@ function code(file: string): string {
     .replace(/^\s*\/\/.*$/gm, '')
     .replace(/\s\/\/.*$/gm, '');
 }
+
+describe('sim:moddable records (scripts/moddable.mjs)', () => {
+  it('defaults under the user config directory ($XDG_CONFIG_HOME) and is held by one run at a time', async () => {
+    const moddable = (await import('../../scripts/moddable.mjs')) as unknown as {
+      defaultSimRecordsDir: () => string;
+      takeRecordsDir: (dir: string) => (() => void) | null;
+      recordsDirHolder: (dir: string) => number | null;
+    };
+    const saved = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = join(work, 'config-home');
+    try {
+      expect(moddable.defaultSimRecordsDir()).toBe(join(work, 'config-home', 'moddable-websockets', 'sim-moddable'));
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = saved;
+    }
+    const dir = join(work, 'records', 'nested');
+    const release = moddable.takeRecordsDir(dir);
+    expect(release).not.toBeNull();
+    expect(existsSync(dir)).toBe(true);
+    expect(moddable.recordsDirHolder(dir)).toBe(process.pid);
+    expect(moddable.takeRecordsDir(dir)).toBeNull(); // held by a live process (this one)
+    release!();
+    expect(moddable.recordsDirHolder(dir)).toBeNull();
+    const again = moddable.takeRecordsDir(dir);
+    expect(again).not.toBeNull();
+    again!();
+  });
+});
 
 describe('one place builds and runs Moddable apps (scripts/moddable.mjs)', () => {
   const RULES: [RegExp, string][] = [
