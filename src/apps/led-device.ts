@@ -128,8 +128,7 @@ export class LedDevice {
       maxConnections: options.maxConnections ?? 8,
       evictIdle: true, // a browser's idle keep-alive connections must not lock other phones out
       serverName: 'moddable-websockets',
-      maxHeaderSize: 1024,
-      maxBodySize: MAX_SETUP_BODY,
+      maxBodySize: MAX_SETUP_BODY, // the set-up form, the largest body; within any maxHeaderSize from 512 up
       ...options.http,
     });
     this.button = new ButtonGestures(
