@@ -13,6 +13,7 @@ import MDNS from 'mdns';
 import Net from 'net';
 import Timer from 'timer';
 import type { MdnsListener, MdnsResponder } from 'websockets/device/mdns-announcer';
+import { errorText } from 'websockets/device/error-text';
 
 type TimerId = ReturnType<typeof Timer.set>;
 
@@ -22,9 +23,6 @@ const GAVE_UP = -1;
 /** ms between checks for an address to announce. */
 const ADDRESS_POLL_MS = 1000;
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class ModdableMdnsResponder implements MdnsResponder {
   private mdns: MDNS | null = null;
@@ -46,7 +44,7 @@ export class ModdableMdnsResponder implements MdnsResponder {
         this.open(hostName, listener);
       } catch (error) {
         this.clearWait();
-        listener.failed(`cannot start mDNS: ${message(error)}`);
+        listener.failed(`cannot start mDNS: ${errorText(error)}`);
       }
     }, ADDRESS_POLL_MS);
   }
@@ -80,7 +78,7 @@ export class ModdableMdnsResponder implements MdnsResponder {
           listener.failed(`${hostName}.local and the names after it are taken`);
         }
       } catch (error) {
-        trace(`mdns: ${message(error)}\n`);
+        trace(`mdns: ${errorText(error)}\n`);
       }
       return undefined;
     });

@@ -18,6 +18,7 @@ import Net from 'net';
 import Time from 'time';
 import { NETWORK_NOT_FOUND, WRONG_PASSWORD } from 'websockets/device/wifi-setup';
 import type { JoinResult, WifiDriver, WifiNetwork } from 'websockets/device/wifi-setup';
+import { errorText } from 'websockets/device/error-text';
 
 const STATION = 1;
 const ACCESS_POINT = 2;
@@ -27,9 +28,6 @@ const INDUCED_DISCONNECT_MS = 1500;
 /** The most scan entries kept (the strongest): a crowded place must not fill the heap. */
 const MAX_SCAN_ENTRIES = 24;
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class Esp32WifiDriver implements WifiDriver {
   onLost: (() => void) | null = null;
@@ -65,7 +63,7 @@ export class Esp32WifiDriver implements WifiDriver {
         this.seen = seen;
         done(found);
       } catch (error) {
-        trace(`wifi: scan: ${message(error)}\n`);
+        trace(`wifi: scan: ${errorText(error)}\n`);
       }
     });
   }
@@ -130,7 +128,7 @@ export class Esp32WifiDriver implements WifiDriver {
         }
       }
     } catch (error) {
-      trace(`wifi: ${event}: ${message(error)}\n`);
+      trace(`wifi: ${event}: ${errorText(error)}\n`);
     }
   }
 

@@ -24,6 +24,7 @@ import type { LedPatch } from '../device/led-state';
 import { readRecord } from '../device/records';
 import type { RecordStore } from '../device/records';
 import { RecordWriter } from '../device/record-writer';
+import { errorText } from '../device/error-text';
 
 /** An LED driver: shows the colour at once (a driver that buffers must latch here). */
 export interface Led {
@@ -63,7 +64,7 @@ export class LedApp {
       const record = readRecord(records, LED_STATE_KEY);
       if (record && !this.state.fromRecord(record)) log?.('led: the stored state is not valid; starting dark');
       this.writer = new RecordWriter(records, LED_STATE_KEY, options.saveInterval ?? 3000, (error) =>
-        log?.(`led: cannot store the state: ${error instanceof Error ? error.message : String(error)}`),
+        log?.(`led: cannot store the state: ${errorText(error)}`),
       );
     }
     const frame = this.state.shown;

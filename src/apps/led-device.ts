@@ -28,6 +28,7 @@ import { headerValue, hostName } from '../http/head';
 import { LedApp, ledAccessCheck, ledHostCheck } from './led-app';
 import type { Led } from './led-app';
 import { ledApiRoutes } from './led-api';
+import { errorText } from '../device/error-text';
 
 /** The address of the ESP32's own access point (its default). */
 export const SETUP_ADDRESS = '192.168.4.1';
@@ -133,7 +134,7 @@ export class LedDevice {
     });
     this.button = new ButtonGestures(
       { short: () => this.app.toggle(), double: () => this.app.nextPreset(), long: () => setup.enterSetup() },
-      { ...options.button, onError: (error) => log(`button: ${describe(error)}`) },
+      { ...options.button, onError: (error) => log(`button: ${errorText(error)}`) },
     );
     const logError = options.logError ?? log;
     this.ws.on('error', (error, client) => logError(`websocket ${client ?? ''}: ${error.message}`));
@@ -181,6 +182,3 @@ export class LedDevice {
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -10,6 +10,7 @@
 // Only after the claim may it advertise a service (Moddable throws "not ready" before).
 
 import { deviceUrl } from './device-name';
+import { errorText } from './error-text';
 
 /** What a responder reports while it claims a name. */
 export interface MdnsListener {
@@ -125,7 +126,7 @@ export class MdnsAnnouncer {
     try {
       this.responder.start(name, listener);
     } catch (error) {
-      this.fail(`the responder did not start: ${message(error)}`);
+      this.fail(`the responder did not start: ${errorText(error)}`);
     }
   }
 
@@ -145,7 +146,7 @@ export class MdnsAnnouncer {
     try {
       this.responder.stop();
     } catch (error) {
-      this.log?.(`mdns: stopping the responder failed: ${message(error)}`);
+      this.log?.(`mdns: stopping the responder failed: ${errorText(error)}`);
     }
   }
 
@@ -155,7 +156,7 @@ export class MdnsAnnouncer {
     try {
       report();
     } catch (error) {
-      this.log?.(`mdns: ${message(error)}`);
+      this.log?.(`mdns: ${errorText(error)}`);
     }
   }
 
@@ -167,14 +168,14 @@ export class MdnsAnnouncer {
     try {
       this.responder.advertiseHttp(this.port);
     } catch (error) {
-      this.log?.(`mdns: advertising the HTTP service failed: ${message(error)}`);
+      this.log?.(`mdns: advertising the HTTP service failed: ${errorText(error)}`);
     }
     const hook = this.onClaimed;
     if (!hook) return;
     try {
       hook(name);
     } catch (error) {
-      this.log?.(`mdns: the onClaimed hook threw: ${message(error)}`);
+      this.log?.(`mdns: the onClaimed hook threw: ${errorText(error)}`);
     }
   }
 
@@ -196,18 +197,15 @@ export class MdnsAnnouncer {
     try {
       this.responder.stop();
     } catch (error) {
-      this.log?.(`mdns: stopping the responder failed: ${message(error)}`);
+      this.log?.(`mdns: stopping the responder failed: ${errorText(error)}`);
     }
     const hook = this.onFailed;
     if (!hook) return;
     try {
       hook(reason);
     } catch (error) {
-      this.log?.(`mdns: the onFailed hook threw: ${message(error)}`);
+      this.log?.(`mdns: the onFailed hook threw: ${errorText(error)}`);
     }
   }
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

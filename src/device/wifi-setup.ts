@@ -23,6 +23,7 @@ import { utf8Length } from '../bytes/utf8';
 import { defaultDeviceName, isDeviceName, MAX_SSID_BYTES, setupSsid } from './device-name';
 import { readRecord } from './records';
 import type { RecordStore } from './records';
+import { errorText } from './error-text';
 
 type TimerId = ReturnType<typeof Timer.set>;
 
@@ -200,9 +201,6 @@ export function tidyNetworks(found: readonly WifiNetwork[]): WifiNetwork[] {
   return kept;
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class WifiSetup {
   /** Called after every change (never inside a driver call); exceptions are logged, not passed on. */
@@ -258,7 +256,7 @@ export class WifiSetup {
     try {
       mac = driver.mac;
     } catch (error) {
-      this.log?.(`wifi: cannot read the MAC address: ${message(error)}`);
+      this.log?.(`wifi: cannot read the MAC address: ${errorText(error)}`);
     }
     this._name = isDeviceName(options.name) ? options.name : defaultDeviceName(mac);
 
@@ -411,7 +409,7 @@ export class WifiSetup {
     try {
       this.records.write(WIFI_RECORD_KEY, JSON.stringify(record));
     } catch (error) {
-      this.log?.(`wifi: cannot store the settings (they last until a restart): ${message(error)}`);
+      this.log?.(`wifi: cannot store the settings (they last until a restart): ${errorText(error)}`);
     }
     this.credentials = { ssid: form.ssid, password: form.password };
     this._error = '';
@@ -442,7 +440,7 @@ export class WifiSetup {
     try {
       this.driver.scan((networks) => this.guarded('scan result', () => this.scanned(generation, networks)));
     } catch (error) {
-      this.log?.(`wifi: cannot scan: ${message(error)}`);
+      this.log?.(`wifi: cannot scan: ${errorText(error)}`);
       this.scanned(generation, null);
     }
     return true;
@@ -498,7 +496,7 @@ export class WifiSetup {
         this.guarded('join result', () => this.joined(generation, result)),
       );
     } catch (error) {
-      this.joinFailed(generation, `could not start joining: ${message(error)}`);
+      this.joinFailed(generation, `could not start joining: ${errorText(error)}`);
     }
   }
 
@@ -547,7 +545,7 @@ export class WifiSetup {
     try {
       this.driver.leave();
     } catch (error) {
-      this.log?.(`wifi: leaving failed: ${message(error)}`);
+      this.log?.(`wifi: leaving failed: ${errorText(error)}`);
     }
   }
 
@@ -588,7 +586,7 @@ export class WifiSetup {
         this.log?.(`wifi: set-up access point "${ssid}" (password "${this._setupPassword}")`);
         this.emit('access-point');
       } catch (error) {
-        this.log?.(`wifi: cannot open the set-up access point: ${message(error)}`);
+        this.log?.(`wifi: cannot open the set-up access point: ${errorText(error)}`);
       }
       if (this.apSsid && !this._scanning) this.scan();
     }
@@ -601,7 +599,7 @@ export class WifiSetup {
     try {
       this.driver.stopAccessPoint();
     } catch (error) {
-      this.log?.(`wifi: cannot stop the access point: ${message(error)}`);
+      this.log?.(`wifi: cannot stop the access point: ${errorText(error)}`);
     }
     this.log?.('wifi: set-up access point closed');
     this.emit('access-point');
@@ -639,7 +637,7 @@ export class WifiSetup {
     try {
       hook(event);
     } catch (error) {
-      this.log?.(`wifi: the onChange hook threw on "${event}": ${message(error)}`);
+      this.log?.(`wifi: the onChange hook threw on "${event}": ${errorText(error)}`);
     }
   }
 
@@ -648,7 +646,7 @@ export class WifiSetup {
     try {
       work();
     } catch (error) {
-      this.log?.(`wifi: ${what}: ${message(error)}`);
+      this.log?.(`wifi: ${what}: ${errorText(error)}`);
     }
   }
 }
