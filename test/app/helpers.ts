@@ -23,26 +23,17 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { MODDABLE } from '../moddable/mode';
+import { sleep, until } from '../wait';
 import { findSdk, startSimulator } from '../../scripts/moddable.mjs';
 import type { SimulatorInstance } from '../../scripts/moddable.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export type Rgb = [number, number, number];
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep, until };
 
 export const hex = (c: readonly number[]): string => '#' + c.map((x) => x.toString(16).padStart(2, '0')).join('');
 export const ledLine = (c: readonly number[] | string): string => `LED ${typeof c === 'string' ? c : hex(c)}`;
-
-export async function until(what: string, test: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!test()) {
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 const WEB_FILES = ['index.html', 'app.js', 'app.css', 'setup.html', 'setup.js'];
 

@@ -5,15 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { MdnsAnnouncer } from '../../src/device/mdns-announcer';
 import type { MdnsListener, MdnsResponder } from '../../src/device/mdns-announcer';
 import { SimulatedMdns } from '../../src/device/simulated-wifi';
+import { until } from '../wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(test: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 /** A responder whose reports the test sends: listener() is the one of the latest start. */
 class ScriptedResponder implements MdnsResponder {
@@ -181,7 +174,7 @@ describe('SimulatedMdns (the sim hosts responder)', () => {
     const announcer = new MdnsAnnouncer(responder, { port: 8080 });
     announcer.announce('atom-led-1a2b');
     expect(responder.hostName).toBe('');
-    await until(() => announcer.state === 'claimed', 'the claim');
+    await until('the claim', () => announcer.state === 'claimed');
     expect(responder.hostName).toBe('atom-led-1a2b');
     expect(responder.httpPort).toBe(8080);
     expect(announcer.url()).toBe('http://atom-led-1a2b.local:8080/');
@@ -193,7 +186,7 @@ describe('SimulatedMdns (the sim hosts responder)', () => {
     const responder = new SimulatedMdns({ probeDelay: 5, taken: ['atom-led-1a2b', 'ATOM-LED-1A2B-2'] });
     const announcer = new MdnsAnnouncer(responder);
     announcer.announce('atom-led-1a2b');
-    await until(() => announcer.state !== 'probing', 'the end of probing');
+    await until('the end of probing', () => announcer.state !== 'probing');
     expect(announcer.claimedName).toBe('atom-led-1a2b-3');
   });
 
@@ -204,7 +197,7 @@ describe('SimulatedMdns (the sim hosts responder)', () => {
     const failed: string[] = [];
     announcer.onFailed = (reason) => failed.push(reason);
     announcer.announce('led');
-    await until(() => announcer.state !== 'probing', 'the end of probing');
+    await until('the end of probing', () => announcer.state !== 'probing');
     expect(announcer.state).toBe('failed');
     expect(failed).toEqual(['led-3.local and the names after it are taken']);
   });

@@ -8,15 +8,8 @@ import { SimulatedWifi } from '../../src/device/simulated-wifi';
 import { MemoryRecords } from '../../src/device/records';
 import type { HttpRequest } from '../../src/http/request-reader';
 import type { RouteHandler, RouteResponse } from '../../src/http/static-response';
+import { until } from '../wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(test: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -66,7 +59,7 @@ describe('set-up routes', () => {
   it('GET /api/setup: 200 with the status', async () => {
     const { setup, route } = rig();
     setup.start();
-    await until(() => !setup.scanning, 'the first scan');
+    await until('the first scan', () => !setup.scanning);
     const response = route('/api/setup')(request('GET', '/api/setup'));
     expect(response.status).toBe(200);
     expect(json(response)).toEqual({
@@ -92,7 +85,7 @@ describe('set-up routes', () => {
     expect(response.status).toBe(202);
     expect(json(response)).toMatchObject({ name: 'my-led', mode: 'joining', ssid: 'home', error: '' });
     expect(JSON.parse(records.read(WIFI_RECORD_KEY)!)).toEqual({ ssid: 'home', password: 'correct-horse', name: 'my-led', token: '' });
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     expect(json(route('/api/setup')(request('GET', '/api/setup')))).toMatchObject({ mode: 'online', address: '192.168.1.50' });
   });
 
@@ -100,7 +93,7 @@ describe('set-up routes', () => {
     const { setup, route } = rig();
     setup.start();
     expect(route('/api/setup')(request('POST', '/api/setup', '{"ssid":"home","password":"wrong-horse"}')).status).toBe(202);
-    await until(() => setup.mode === 'setup', 'back to set-up');
+    await until('back to set-up', () => setup.mode === 'setup');
     expect(json(route('/api/setup')(request('GET', '/api/setup')))).toMatchObject({ mode: 'setup', ssid: 'home', error: 'wrong password' });
   });
 
@@ -146,11 +139,11 @@ describe('set-up routes', () => {
   it('POST /api/setup/scan {}: 202 with scanning true; results follow', async () => {
     const { setup, route } = rig();
     setup.start();
-    await until(() => !setup.scanning, 'the first scan');
+    await until('the first scan', () => !setup.scanning);
     const response = route('/api/setup/scan')(request('POST', '/api/setup/scan', '{}'));
     expect(response.status).toBe(202);
     expect(json(response)).toMatchObject({ scanning: true });
-    await until(() => !setup.scanning, 'the scan');
+    await until('the scan', () => !setup.scanning);
     expect((json(route('/api/setup')(request('GET', '/api/setup'))) as { networks: unknown[] }).networks).toHaveLength(4);
   });
 
@@ -177,7 +170,7 @@ describe('set-up routes', () => {
     setup.start();
     expect(route('/api/setup')(request('GET', '/api/setup')).status).toBe(200); // set-up: no token
     expect(route('/api/setup')(request('POST', '/api/setup', '{"ssid":"home","password":"correct-horse"}')).status).toBe(202);
-    await until(() => setup.mode === 'online' && !setup.accessPointUp, 'online with the access point closed');
+    await until('online with the access point closed', () => setup.mode === 'online' && !setup.accessPointUp);
     expect(route('/api/setup')(request('GET', '/api/setup')).status).toBe(401);
     expect(route('/api/setup')(request('GET', '/api/setup', undefined, { Authorization: 'Bearer tok' })).status).toBe(200);
   });

@@ -8,15 +8,8 @@ import type { JoinResult, WifiDriver, WifiSetupEvent, WifiSetupOptions } from '.
 import { SimulatedWifi, SIMULATED_NETWORKS } from '../../src/device/simulated-wifi';
 import type { SimulatedNetwork } from '../../src/device/simulated-wifi';
 import { MemoryRecords } from '../../src/device/records';
+import { sleep, until } from '../wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(test: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -57,7 +50,7 @@ describe('WifiSetup: start', () => {
     expect(events).toContain('mode');
     expect(events).toContain('access-point');
     expect(setup.scanning).toBe(true);
-    await until(() => !setup.scanning, 'the scan');
+    await until('the scan', () => !setup.scanning);
     expect(setup.status()).toEqual({
       name: 'atom-led-1a2b',
       mode: 'setup',
@@ -83,7 +76,7 @@ describe('WifiSetup: start', () => {
     const { driver, setup, events } = rig({ record: { ...HOME, name: 'desk-led', token: 'tok' } });
     setup.start();
     expect(setup.mode).toBe('joining');
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     expect(setup.address).toBe('192.168.1.50');
     expect(driver.joinedSsid).toBe('home');
     expect(driver.accessPoint).toBeNull();
@@ -97,13 +90,13 @@ describe('WifiSetup: start', () => {
   it('falls back to the build-time credentials; a stored record wins over them', async () => {
     const built = rig({ fallback: HOME });
     built.setup.start();
-    await until(() => built.setup.mode === 'online', 'online with the build-time network');
+    await until('online with the build-time network', () => built.setup.mode === 'online');
     expect(built.driver.joinedSsid).toBe('home');
     expect(built.setup.token).toBeUndefined();
 
     const stored = rig({ fallback: HOME, record: { ssid: 'cafe', password: '' } });
     stored.setup.start();
-    await until(() => stored.setup.mode === 'online', 'online with the stored network');
+    await until('online with the stored network', () => stored.setup.mode === 'online');
     expect(stored.driver.joinedSsid).toBe('cafe');
   });
 
@@ -119,7 +112,7 @@ describe('WifiSetup: failures fall back to set-up', () => {
   it('a wrong password: set-up with "wrong password", not retried', async () => {
     const { driver, setup } = rig({ record: { ssid: 'home', password: 'wrong-horse' }, retryInterval: 30 });
     setup.start();
-    await until(() => setup.mode === 'setup', 'set-up');
+    await until('set-up', () => setup.mode === 'setup');
     expect(setup.error).toBe('wrong password');
     expect(setup.ssid).toBe('home');
     expect(driver.accessPoint?.ssid).toBe('atom-led-1a2b-setup');
@@ -132,7 +125,7 @@ describe('WifiSetup: failures fall back to set-up', () => {
   it('an unknown network: "network not found"', async () => {
     const { setup } = rig({ record: { ssid: 'nowhere', password: '' } });
     setup.start();
-    await until(() => setup.mode === 'setup', 'set-up');
+    await until('set-up', () => setup.mode === 'setup');
     expect(setup.error).toBe('network not found');
   });
 
@@ -140,7 +133,7 @@ describe('WifiSetup: failures fall back to set-up', () => {
     const { driver, setup } = rig({ record: { ssid: 'attic', password: 'far-far-away' }, joinTimeout: 100 });
     setup.start();
     expect(driver.joining).toBe(true);
-    await until(() => setup.mode === 'setup', 'set-up after the timeout');
+    await until('set-up after the timeout', () => setup.mode === 'setup');
     expect(setup.error).toBe('no answer from the network');
     expect(driver.joining).toBe(false);
     expect(driver.accessPoint).not.toBeNull();
@@ -162,7 +155,7 @@ describe('WifiSetup: failures fall back to set-up', () => {
     const setup = new WifiSetup(driver, new MemoryRecords(), { fallback: HOME, joinTimeout: 30, retryInterval: 0 });
     open.push(setup);
     setup.start();
-    await until(() => setup.mode === 'setup', 'the timeout');
+    await until('the timeout', () => setup.mode === 'setup');
     late!({ address: '10.0.0.9' });
     expect(setup.mode).toBe('setup');
     expect(setup.address).toBe('');
@@ -172,18 +165,18 @@ describe('WifiSetup: failures fall back to set-up', () => {
     const networks: SimulatedNetwork[] = []; // the router is still booting
     const { driver, setup } = rig({ record: HOME, networks, retryInterval: 40 });
     setup.start();
-    await until(() => setup.mode === 'setup', 'set-up');
+    await until('set-up', () => setup.mode === 'setup');
     expect(setup.error).toBe('network not found');
     networks.push(...SIMULATED_NETWORKS);
-    await until(() => setup.mode === 'online', 'online after a retry');
+    await until('online after a retry', () => setup.mode === 'online');
     expect(driver.joinAttempts).toBeGreaterThanOrEqual(2);
-    await until(() => driver.accessPoint === null, 'the access point closing');
+    await until('the access point closing', () => driver.accessPoint === null);
   });
 
   it('a lost network while online is joined again', async () => {
     const { driver, setup } = rig({ record: HOME });
     setup.start();
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     const modes: string[] = [];
     setup.onChange = (event) => {
       if (event === 'mode') modes.push(setup.mode);
@@ -191,7 +184,7 @@ describe('WifiSetup: failures fall back to set-up', () => {
     driver.dropConnection();
     expect(setup.mode).toBe('joining');
     expect(setup.address).toBe('');
-    await until(() => setup.mode === 'online', 'online again');
+    await until('online again', () => setup.mode === 'online');
     expect(modes).toEqual(['joining', 'online']);
     expect(driver.joinAttempts).toBe(2);
   });
@@ -201,14 +194,14 @@ describe('WifiSetup: a network lost during set-up', () => {
   it('drops the address from the status and rejoins after retryInterval', async () => {
     const { driver, setup } = rig({ record: HOME, retryInterval: 40 });
     setup.start();
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     setup.enterSetup();
     driver.dropConnection();
     expect(setup.mode).toBe('setup');
     expect(setup.status().address).toBeUndefined();
-    await until(() => setup.mode === 'online', 'online after the retry');
+    await until('online after the retry', () => setup.mode === 'online');
     expect(driver.joinAttempts).toBe(2);
-    await until(() => driver.accessPoint === null, 'the access point closing');
+    await until('the access point closing', () => driver.accessPoint === null);
   });
 });
 
@@ -216,14 +209,14 @@ describe('WifiSetup: the button and the form', () => {
   it('a long press while online opens set-up and keeps the station; unused, it closes after setupTimeout', async () => {
     const { driver, setup } = rig({ record: HOME, setupTimeout: 80 });
     setup.start();
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     setup.enterSetup();
     expect(setup.mode).toBe('setup');
     expect(driver.accessPoint?.ssid).toBe('atom-led-1a2b-setup');
     expect(driver.joinedSsid).toBe('home');
     expect(setup.status().address).toBe('192.168.1.50');
     expect(setup.setupOpen).toBe(true);
-    await until(() => setup.mode === 'online', 'set-up closing by itself');
+    await until('set-up closing by itself', () => setup.mode === 'online');
     expect(driver.accessPoint).toBeNull();
     expect(setup.setupOpen).toBe(false);
   });
@@ -231,7 +224,7 @@ describe('WifiSetup: the button and the form', () => {
   it('leaveSetup closes set-up only while the station is joined', async () => {
     const { driver, setup } = rig({ record: HOME });
     setup.start();
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     setup.enterSetup();
     expect(setup.leaveSetup()).toBe(true);
     expect(setup.mode).toBe('online');
@@ -266,10 +259,10 @@ describe('WifiSetup: the button and the form', () => {
     expect(setup.mode).toBe('joining');
     expect(setup.status()).toMatchObject({ mode: 'joining', ssid: 'home', error: '' });
     expect(JSON.parse(records.read(WIFI_RECORD_KEY)!)).toEqual({ ssid: 'home', password: 'correct-horse' });
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     expect(apUpWhenOnline).toBe(true); // the page can still read the result over the access point
     expect(setup.setupOpen).toBe(true);
-    await until(() => driver.accessPoint === null, 'the access point closing');
+    await until('the access point closing', () => driver.accessPoint === null);
     expect(setup.mode).toBe('online');
     expect(setup.setupOpen).toBe(false);
     expect(events.filter((e) => e === 'access-point')).toEqual(['access-point']); // the close
@@ -279,11 +272,11 @@ describe('WifiSetup: the button and the form', () => {
     const { setup } = rig();
     setup.start();
     expect(setup.submit({ ssid: 'home', password: 'wrong-horse' })).toBe('');
-    await until(() => setup.mode === 'setup', 'back to set-up');
+    await until('back to set-up', () => setup.mode === 'setup');
     expect(setup.error).toBe('wrong password');
     expect(setup.submit({ ssid: 'home', password: 'correct-horse' })).toBe('');
     expect(setup.error).toBe('');
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
   });
 
   it('a new name and token: stored, reported, used for the next access point', async () => {
@@ -295,8 +288,8 @@ describe('WifiSetup: the button and the form', () => {
     expect(events).toContain('name');
     expect(events).toContain('token');
     expect(JSON.parse(records.read(WIFI_RECORD_KEY)!)).toEqual({ ssid: 'cafe', password: '', name: 'kitchen-led', token: 'kitchen-secret' });
-    await until(() => setup.mode === 'online', 'online');
-    await until(() => !setup.accessPointUp, 'the access point closing');
+    await until('online', () => setup.mode === 'online');
+    await until('the access point closing', () => !setup.accessPointUp);
     setup.enterSetup();
     expect(setup.accessPointSsid).toBe('kitchen-led-setup');
 
@@ -332,7 +325,7 @@ describe('WifiSetup: the button and the form', () => {
     const { setup, log } = rig({ records });
     setup.start();
     expect(setup.submit(HOME)).toBe('');
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     expect(log.join('\n')).toContain('cannot store the settings (they last until a restart): flash full');
   });
 
@@ -342,7 +335,7 @@ describe('WifiSetup: the button and the form', () => {
     setup.submit(HOME);
     expect(setup.mode).toBe('joining');
     expect(driver.joinAttempts).toBe(0);
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     expect(driver.joinAttempts).toBe(1);
   });
 });
@@ -351,13 +344,13 @@ describe('WifiSetup: scanning', () => {
   it('scanning is true until the results arrive; a second scan meanwhile is refused', async () => {
     const { setup, events } = rig({ record: HOME });
     setup.start();
-    await until(() => setup.mode === 'online', 'online');
+    await until('online', () => setup.mode === 'online');
     events.length = 0;
     expect(setup.scan()).toBe(true);
     expect(setup.scanning).toBe(true);
     expect(setup.status().scanning).toBe(true);
     expect(setup.scan()).toBe(false);
-    await until(() => !setup.scanning, 'the scan');
+    await until('the scan', () => !setup.scanning);
     expect(setup.networks.map((n) => n.ssid)).toEqual(['home', 'cafe', 'neighbour', 'attic']);
     expect(events).toEqual(['networks', 'networks']);
   });
@@ -377,7 +370,7 @@ describe('WifiSetup: scanning', () => {
     expect(setup.name).toBe('atom-led'); // no MAC
     setup.start();
     expect(setup.scanning).toBe(true);
-    await until(() => !setup.scanning, 'the scan timeout');
+    await until('the scan timeout', () => !setup.scanning);
     expect(setup.networks).toEqual([]);
   });
 
@@ -404,7 +397,7 @@ describe('WifiSetup: scanning', () => {
       throw new Error('app bug');
     };
     setup.start();
-    await until(() => setup.mode === 'online', 'online despite the hook');
+    await until('online despite the hook', () => setup.mode === 'online');
     expect(log.join('\n')).toContain('app bug');
   });
 });

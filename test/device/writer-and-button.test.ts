@@ -6,15 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { RecordWriter } from '../../src/device/record-writer';
 import { MemoryRecords } from '../../src/device/records';
 import { ButtonGestures } from '../../src/device/button-gestures';
+import { sleep, until } from '../wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(test: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 class CountingRecords extends MemoryRecords {
   readonly writes: string[] = [];
@@ -34,7 +27,7 @@ describe('RecordWriter', () => {
     expect(store.writes).toEqual(['v0']);
     for (let i = 1; i <= 100; i++) writer.changed(() => `v${i}`); // a drag: all inside the interval
     expect(store.writes).toEqual(['v0']);
-    await until(() => store.writes.length === 2, 'the coalesced write');
+    await until('the coalesced write', () => store.writes.length === 2);
     expect(store.writes).toEqual(['v0', 'v100']);
     expect(store.read('state')).toBe('v100');
   });
@@ -83,7 +76,7 @@ describe('ButtonGestures', () => {
     gestures.changed(true);
     gestures.changed(false);
     expect(seen).toEqual([]);
-    await until(() => seen.length > 0, 'the short press');
+    await until('the short press', () => seen.length > 0);
     await sleep(150);
     expect(seen).toEqual(['short']);
   });
@@ -102,7 +95,7 @@ describe('ButtonGestures', () => {
   it('holding is a long press, reported while held; its release does nothing', async () => {
     const { seen, gestures } = button(80, 50);
     gestures.changed(true);
-    await until(() => seen.length > 0, 'the long press');
+    await until('the long press', () => seen.length > 0);
     expect(seen).toEqual(['long']);
     gestures.changed(false);
     await sleep(150);
@@ -119,7 +112,7 @@ describe('ButtonGestures', () => {
     gestures.changed(true);
     gestures.changed(false);
     gestures.changed(false);
-    await until(() => errors.length > 0, 'the reported error');
+    await until('the reported error', () => errors.length > 0);
     expect((errors[0] as Error).message).toBe('boom');
   });
 });

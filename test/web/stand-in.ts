@@ -13,20 +13,13 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket as WsSocket } from 'ws';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { sleep, until } from '../wait';
+export { sleep, until };
 
 export type Rgb = [number, number, number];
 export const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript', css: 'text/css' };
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 export const hex = (c: number[]): string => '#' + c.map((x) => x.toString(16).padStart(2, '0')).join('');
-
-export async function until(what: string, test: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(10);
-  }
-}
 
 /** GET /api/info. */
 export interface DeviceInfo {
