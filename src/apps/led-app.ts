@@ -21,7 +21,7 @@ import { headerValue } from '../http/head';
 import { queryParameter } from '../device/json-api';
 import { LedState } from '../device/led-state';
 import type { LedPatch } from '../device/led-state';
-import { readRecord } from '../device/records';
+import { parseRecord } from '../device/records';
 import type { RecordStore } from '../device/records';
 import { RecordWriter } from '../device/record-writer';
 import { errorText } from '../device/error-text';
@@ -61,11 +61,12 @@ export class LedApp {
     const log = (this.log = options.log);
     const records = options.records;
     if (records) {
-      const record = readRecord(records, LED_STATE_KEY);
-      if (record && !this.state.fromRecord(record)) log?.('led: the stored state is not valid; starting dark');
       this.writer = new RecordWriter(records, LED_STATE_KEY, options.saveInterval ?? 3000, (error) =>
         log?.(`led: cannot store the state: ${errorText(error)}`),
       );
+      // the writer read the record once: restore from that text
+      const record = parseRecord(this.writer.written);
+      if (record && !this.state.fromRecord(record)) log?.('led: the stored state is not valid; starting dark');
     }
     const frame = this.state.shown;
     led.set(frame[0], frame[1], frame[2]);

@@ -18,7 +18,7 @@ export class RecordWriter {
   private produce: (() => string) | null = null;
   private timer: TimerId | null = null;
   private lastWrite = -Infinity;
-  private written: string | undefined;
+  private storedText: string | undefined;
 
   /** interval: ms between writes; onError: a write failed (the record stays as it was). */
   constructor(store: RecordStore, key: string, interval: number, onError: (error: unknown) => void) {
@@ -26,7 +26,12 @@ export class RecordWriter {
     this.key = key;
     this.interval = interval;
     this.onError = onError;
-    this.written = store.read(key);
+    this.storedText = store.read(key);
+  }
+
+  /** The record's text as last stored: read once when the writer is made, then what it wrote. */
+  get written(): string | undefined {
+    return this.storedText;
   }
 
   /** The record changed: `produce` gives its text when the write happens. */
@@ -56,10 +61,10 @@ export class RecordWriter {
     if (!produce) return;
     try {
       const text = produce();
-      if (text === this.written) return;
+      if (text === this.storedText) return;
       this.lastWrite = platformNow();
       this.store.write(this.key, text);
-      this.written = text;
+      this.storedText = text;
     } catch (error) {
       this.onError(error);
     }

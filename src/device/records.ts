@@ -32,7 +32,11 @@ export class MemoryRecords implements RecordStore {
 
 /** Parse a stored record as a JSON object; undefined when absent or not an object. */
 export function readRecord(store: RecordStore, key: string): Record<string, unknown> | undefined {
-  const text = store.read(key);
+  return parseRecord(store.read(key));
+}
+
+/** A record's text as a JSON object; undefined when absent or not an object. */
+export function parseRecord(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(text);
